@@ -1,0 +1,37 @@
+/**
+ * The one error taxonomy. Use cases throw these; functions/commons/http-errors.ts maps each code
+ * to a status and a client-visible message in one place. Anything else is an internal error.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'in_progress'
+  | 'overloaded'
+  | 'rate_limited'
+  | 'upstream_error'
+  | 'upstream_timeout'
+  | 'internal_error';
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  /** Extra fields the client may see (e.g. retry_after_seconds, message_id). */
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, string | number | boolean> = {}) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const invalidRequest = (message: string) => new DomainError('invalid_request', message);
+
+export const OVERLOADED_MESSAGE = 'Our AI servers are busy. Please try again shortly.';
+
+export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;

@@ -1,0 +1,97 @@
+/**
+ * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
+ * with the AWS SDK or HTTP; tests implement them only to inject faults.
+ */
+import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface NewTurn {
+  readonly userId: string;
+  readonly id: string;
+  readonly conversationId: string;
+  readonly userMessage: string;
+  readonly createdAt: string;
+  readonly server?: string;
+}
+
+export interface StoredTurnInput {
+  readonly userId: string;
+  /** The client's id (idempotency key of /chat/store). */
+  readonly clientId: string;
+  /** Time-ordered id used for the sort key (derived from the timestamp). */
+  readonly turnId: string;
+  readonly conversationId: string;
+  readonly userMessage: string;
+  readonly assistantResponse: string;
+  readonly createdAt: string;
+}
+
+export interface HistoryPage {
+  readonly turns: Turn[];
+  /** Opaque cursor for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface HistoryQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly conversationId?: string;
+}
+
+export interface TurnRepository {
+  /** Writes the turn as in_progress. Fails if a turn with this id already exists. */
+  startTurn(turn: NewTurn): Promise<void>;
+  /**
+   * Moves an in_progress turn (or one whose start write was lost) to its final state.
+   * Returns false, without writing, when the turn already ended (a retry or a sweeper got there first).
+   */
+  finishTurn(turn: NewTurn, outcome: TurnOutcome): Promise<boolean>;
+  /** Stores a complete turn from /chat/store; 'duplicate' for the same id and content; throws conflict otherwise. */
+  storeTurn(input: StoredTurnInput): Promise<'created' | 'duplicate'>;
+  getTurn(userId: string, id: string): Promise<Turn | undefined>;
+  /** The caller's turns newest first. Throws invalid_request for a cursor that is not the caller's. */
+  listTurns(userId: string, query: HistoryQuery): Promise<HistoryPage>;
+}
+
+export type ModelChunk =
+  | { readonly type: 'content'; readonly text: string }
+  | { readonly type: 'done'; readonly finishReason: string; readonly usage?: TokenUsage };
+
+export interface InferenceServer {
+  readonly id: string;
+  readonly baseUrl: string;
+}
+
+export interface CompletionRequest {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly maxTokens: number;
+  /** Aborting it cancels the upstream request (frees the GPU slot). */
+  readonly signal: AbortSignal;
+}
+
+export interface ModelClient {
+  /**
+   * Streams a chat completion from one server. The returned promise settles when the upstream
+   * has accepted the request (response headers), so refusals and connect failures surface as a
+   * rejected promise with a DomainError ('upstream_error' / 'overloaded' / 'upstream_timeout').
+   * The iterable then yields content chunks and ends with one 'done' chunk; a failure mid-stream
+   * throws from the iterator.
+   */
+  stream(server: InferenceServer, request: CompletionRequest): Promise<AsyncIterable<ModelChunk>>;
+}
+
+/** Chooses the server for a prompt; throws overloaded when none may take it. */
+export interface ServerSelector {
+  pick(exclude?: ReadonlySet<string>): Promise<InferenceServer>;
+}
+
+/** Counts tokens the way the model does (close enough for budgeting context). */
+export interface Tokenizer {
+  count(text: string): number;
+}

@@ -1,0 +1,46 @@
+export type Tier = 'free' | 'premium';
+
+/** The verified identity of a request: always derived from the token, never from the body. */
+export interface Caller {
+  readonly userId: string;
+  readonly tier: Tier;
+}
+
+export type TurnStatus = 'in_progress' | 'completed' | 'failed' | 'stopped' | 'interrupted';
+
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/** One prompt and its answer, as stored. */
+export interface Turn {
+  readonly userId: string;
+  readonly id: string;
+  readonly conversationId: string;
+  readonly userMessage: string;
+  readonly assistantResponse: string;
+  readonly status: TurnStatus;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishReason?: string;
+  readonly usage?: TokenUsage;
+  readonly errorCode?: string;
+  readonly server?: string;
+}
+
+/** How a started turn ended; the repository applies it only to a turn still in_progress. */
+export interface TurnOutcome {
+  readonly status: Exclude<TurnStatus, 'in_progress'>;
+  readonly assistantResponse: string;
+  readonly finishReason?: string;
+  readonly usage?: TokenUsage;
+  readonly errorCode?: string;
+  readonly updatedAt: string;
+}
+
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}

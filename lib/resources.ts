@@ -1,0 +1,144 @@
+/**
+ * The single definition of the app's tables, queues and HTTP routes.
+ * Both the CDK stacks (lib/*-stack.ts) and the local runtime (local/) read this file,
+ * so the deployed and the local shapes cannot drift. No aws-cdk-lib import here on purpose:
+ * the local runtime must load it without CDK.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyDefinition {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+}
+
+export interface TableDefinition {
+  /** CDK construct id, and the table name used by the local runtime. */
+  readonly id: string;
+  /** Environment variable through which functions receive the table name. */
+  readonly envVar: string;
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry, if the table uses TTL. */
+  readonly timeToLiveAttribute?: string;
+}
+
+/**
+ * Chat history. Partition = user, sort = `TURN#<message id>` where message ids are time-ordered
+ * (ULIDs), so one Query with ScanIndexForward=false pages a user's turns newest first.
+ * Other item kinds share the partition: `STORE#<client id>` (idempotency claims of /chat/store),
+ * `IDEM#<key>` (Idempotency-Key claims of /chat).
+ * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation.
+ */
+export const chatTable = {
+  id: 'ChatTable',
+  envVar: 'CHAT_TABLE_NAME',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      indexName: 'byConversation',
+      partitionKey: { name: 'conv', type: 'S' },
+      sortKey: { name: 'sk', type: 'S' },
+    },
+  ],
+  timeToLiveAttribute: 'expires_at',
+} as const satisfies TableDefinition;
+
+/**
+ * Inference fleet load, written by the heartbeat and read by admission in the chat function.
+ * One item per server (`SERVER#<id>`) plus one fleet-state item (`STATE`).
+ */
+export const fleetTable = {
+  id: 'FleetTable',
+  envVar: 'FLEET_TABLE_NAME',
+  partitionKey: { name: 'pk', type: 'S' },
+  globalSecondaryIndexes: [],
+} as const satisfies TableDefinition;
+
+export const tables = [chatTable, fleetTable] as const;
+
+export interface QueueDefinition {
+  readonly id: string;
+  readonly envVar: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly deadLetter: {
+    readonly id: string;
+    readonly maxReceiveCount: number;
+    readonly retentionDays: number;
+  };
+}
+
+/** Durable buffer for turn writes that failed against DynamoDB after the SDK's retries. */
+export const turnWritesQueue = {
+  id: 'TurnWritesQueue',
+  envVar: 'TURN_WRITES_QUEUE_URL',
+  visibilityTimeoutSeconds: 60,
+  deadLetter: { id: 'TurnWritesDlq', maxReceiveCount: 5, retentionDays: 14 },
+} as const satisfies QueueDefinition;
+
+export const queues = [turnWritesQueue] as const;
+
+export type TableAccess = 'read' | 'readWrite';
+
+export interface RouteDefinition {
+  /** Function id: CDK construct id and the local gateway's handler key. */
+  readonly id: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Entry file, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  /** Function URL invoke mode RESPONSE_STREAM (the handler is wrapped by streamifyResponse). */
+  readonly streaming: boolean;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly tables: Readonly<Partial<Record<(typeof tables)[number]['id'], TableAccess>>>;
+  readonly queues: readonly (typeof queues)[number]['id'][];
+}
+
+export const routes = [
+  {
+    id: 'PostChat',
+    method: 'POST',
+    path: '/chat',
+    entry: 'functions/post-chat.ts',
+    streaming: true,
+    // Longest stream (token cap at the slowest rate) plus the final write; see MAX_TURN_SECONDS.
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    tables: { ChatTable: 'readWrite', FleetTable: 'read' },
+    queues: ['TurnWritesQueue'],
+  },
+  {
+    id: 'GetHistory',
+    method: 'GET',
+    path: '/chat/history',
+    entry: 'functions/get-history.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { ChatTable: 'read' },
+    queues: [],
+  },
+  {
+    id: 'PostStore',
+    method: 'POST',
+    path: '/chat/store',
+    entry: 'functions/post-store.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { ChatTable: 'readWrite' },
+    queues: ['TurnWritesQueue'],
+  },
+] as const satisfies readonly RouteDefinition[];
+
+/** The Cognito group whose members are premium tier. */
+export const PREMIUM_GROUP = 'premium';
