@@ -95,3 +95,21 @@ export interface ServerSelector {
 export interface Tokenizer {
   count(text: string): number;
 }
+
+/** A final turn write that could not reach the table, parked for the persister to apply. */
+export interface PendingTurnWrite {
+  readonly turn: NewTurn;
+  readonly outcome: TurnOutcome;
+}
+
+/** Durable buffer (SQS) for final writes that failed after the SDK's own retries. */
+export interface TurnWriteQueue {
+  enqueue(write: PendingTurnWrite): Promise<void>;
+}
+
+/** Structured log sink; adapters pass Powertools Logger. Never give it prompt or answer text. */
+export interface Log {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}

@@ -1,0 +1,65 @@
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { DomainError } from '../../domain/errors';
+import type { Caller } from '../../domain/turn';
+
+export interface TokenVerifier {
+  /** The caller behind an `Authorization: Bearer <Cognito ID token>` header; throws unauthorized. */
+  verify(authorization: string | undefined): Promise<Caller>;
+}
+
+export interface CognitoTokenVerifierOptions {
+  /** `https://cognito-idp.<region>.amazonaws.com/<poolId>` on AWS; cognito-local's own issuer locally. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly premiumGroup: string;
+}
+
+/**
+ * Verifies Cognito ID tokens (signature via the pool's JWKS, issuer, audience, expiry, token_use).
+ * The JWKS is fetched with plain fetch because aws-jwt-verify's own fetcher refuses http:// URIs,
+ * which cognito-local serves; on AWS the issuer is https and the same code path runs.
+ */
+export function createCognitoTokenVerifier(options: CognitoTokenVerifierOptions): TokenVerifier {
+  const jwksCache = new SimpleJwksCache({
+    fetcher: {
+      fetch: async (uri: string) => {
+        const response = await fetch(uri, { signal: AbortSignal.timeout(3000) });
+        if (!response.ok) throw new Error(`JWKS fetch failed with ${response.status}`);
+        return response.arrayBuffer();
+      },
+    },
+  });
+  const verifier = JwtRsaVerifier.create(
+    {
+      issuer: options.issuer,
+      audience: options.clientId,
+      jwksUri: `${options.issuer}/.well-known/jwks.json`,
+      customJwtCheck: ({ payload }) => {
+        if (payload.token_use !== 'id') throw new Error('not an ID token');
+      },
+    },
+    { jwksCache },
+  );
+
+  return {
+    async verify(authorization) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+      const token = match?.[1];
+      if (!token) throw new DomainError('unauthorized', 'Send "Authorization: Bearer <ID token>".');
+      let payload: Awaited<ReturnType<typeof verifier.verify>>;
+      try {
+        payload = await verifier.verify(token);
+      } catch (error) {
+        const expired = error instanceof Error && error.name === 'JwtExpiredError';
+        throw new DomainError('unauthorized', expired ? 'The token has expired.' : 'The token is not valid.');
+      }
+      const groups = payload['cognito:groups'];
+      const premium = Array.isArray(groups) && groups.includes(options.premiumGroup);
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+        throw new DomainError('unauthorized', 'The token has no subject.');
+      }
+      return { userId: payload.sub, tier: premium ? 'premium' : 'free' };
+    },
+  };
+}

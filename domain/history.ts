@@ -1,0 +1,37 @@
+import type { HistoryRequest, StoreRequest } from './chat-request';
+import { ulid } from './ids';
+import type { Clock, HistoryPage, TurnRepository } from './ports';
+import type { Caller } from './turn';
+
+export function listHistory(
+  repository: TurnRepository,
+  caller: Caller,
+  request: HistoryRequest,
+): Promise<HistoryPage> {
+  return repository.listTurns(caller.userId, request);
+}
+
+/**
+ * Stores a finished turn sent by a client. Idempotent on the client's id; without one, every call
+ * is a new turn. The sort-key id is derived from the turn's timestamp so history stays in time order.
+ */
+export async function storeTurn(
+  repository: TurnRepository,
+  clock: Clock,
+  caller: Caller,
+  request: StoreRequest,
+): Promise<{ id: string; created: boolean }> {
+  const at = request.timestamp ?? clock.now();
+  const turnId = ulid(at);
+  const id = request.id ?? turnId;
+  const result = await repository.storeTurn({
+    userId: caller.userId,
+    clientId: id,
+    turnId,
+    conversationId: request.conversationId ?? turnId,
+    userMessage: request.userMessage,
+    assistantResponse: request.assistantResponse,
+    createdAt: new Date(at).toISOString(),
+  });
+  return { id, created: result === 'created' };
+}

@@ -1,0 +1,55 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DomainError, invalidRequest } from '../../domain/errors';
+import type { Log } from '../../domain/ports';
+import { mapError } from './http-errors';
+
+/** Function URL event (payload format 2.0). */
+export type HttpEvent = APIGatewayProxyEventV2;
+
+export interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResult(error: unknown, log: Log): HttpResult {
+  const mapped = mapError(error, log);
+  return json(mapped.statusCode, mapped.body, mapped.headers);
+}
+
+export function requireMethod(event: HttpEvent, method: 'GET' | 'POST'): void {
+  const actual = event.requestContext.http.method;
+  if (actual !== method) {
+    throw new DomainError('method_not_allowed', `Use ${method} for ${event.rawPath}.`);
+  }
+}
+
+/** Body bytes allowed before parsing; the per-field limits are checked by the domain parsers. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+export function parseJsonBody(event: HttpEvent): unknown {
+  if (event.body === undefined || event.body === '') throw invalidRequest('The request body must be JSON.');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new DomainError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidRequest('The request body is not valid JSON.');
+  }
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
+}
+
+export function query(event: HttpEvent): Record<string, string | undefined> {
+  return event.queryStringParameters ?? {};
+}

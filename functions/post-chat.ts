@@ -1,0 +1,159 @@
+import { PassThrough } from 'node:stream';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
+import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import { gptTokenizer } from '../adapters/inference/gpt-tokenizer';
+import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
+import { parseServerList, RandomServerSelector } from '../adapters/inference/static-server-selector';
+import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
+import { type ActiveTurn, ChatService } from '../domain/chat';
+import { parseChatRequest } from '../domain/chat-request';
+import { systemClock } from '../domain/ports';
+import { chatTable, turnWritesQueue } from '../lib/resources';
+import { authenticate } from './commons/auth';
+import { getNumberFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './commons/env';
+import {
+  errorResult,
+  type HttpEvent,
+  type HttpResult,
+  json,
+  parseJsonBody,
+  query,
+  requireMethod,
+} from './commons/http';
+import { mapError } from './commons/http-errors';
+import { logger } from './commons/logger';
+import { withCorrelationId, withLogging } from './commons/middleware';
+import { SSE_DONE, sseData, sseEvent } from './commons/sse';
+
+const limits = { maxPromptChars: getNumberFromEnv('MAX_PROMPT_CHARS', 32_000) };
+
+const chat = new ChatService({
+  repository: new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable)),
+  model: new OpenAiModelClient({
+    connectTimeoutMs: getNumberFromEnv('INFERENCE_CONNECT_TIMEOUT_MS', 3_000),
+    idleTimeoutMs: getNumberFromEnv('INFERENCE_IDLE_TIMEOUT_MS', 10_000),
+  }),
+  servers: new RandomServerSelector(parseServerList(getStringFromEnv('INFERENCE_SERVERS'))),
+  tokenizer: gptTokenizer,
+  writeQueue: new SqsTurnWriteQueue(new SQSClient({}), getStringFromEnv(turnWritesQueue.envVar)),
+  clock: systemClock,
+  log: logger,
+  config: {
+    model: getOptionalStringFromEnv('MODEL_ID', 'local-llm'),
+    contextTokenBudget: getNumberFromEnv('CONTEXT_TOKEN_BUDGET', 3_000),
+    contextTurnsToRead: getNumberFromEnv('CONTEXT_TURNS_TO_READ', 20),
+    maxAnswerTokens: getNumberFromEnv('MAX_ANSWER_TOKENS', 1_024),
+    firstTokenTimeoutMs: getNumberFromEnv('FIRST_TOKEN_TIMEOUT_MS', 15_000),
+    maxTurnMs: getNumberFromEnv('MAX_TURN_SECONDS', 240) * 1000,
+  },
+});
+
+type ChatResult = HttpResult | { statusCode: number; headers: Record<string, string>; body: PassThrough };
+
+export async function postChat(event: HttpEvent): Promise<ChatResult> {
+  const receivedAt = Date.now();
+  try {
+    requireMethod(event, 'POST');
+    const caller = await authenticate(event);
+    const request = parseChatRequest(parseJsonBody(event), query(event).stream === 'true', limits);
+    logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
+    const turn = await chat.begin(caller, request);
+    logger.appendKeys({ message_id: turn.messageId });
+    return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
+  } catch (error) {
+    return errorResult(error, logger);
+  }
+}
+
+/** Non-streaming: answer only once the turn is stored (or parked durably on the write queue). */
+async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpResult> {
+  let response = '';
+  for await (const event of turn.events()) {
+    if (event.type === 'content') response += event.text;
+    else if (event.type === 'error') throw event.error;
+    else logTurnEnd(turn, event.status, response.length, receivedAt, event.stored);
+  }
+  return json(200, { message_id: turn.messageId, response, conversation_id: turn.conversationId });
+}
+
+/**
+ * Streaming: the body is filled asynchronously while middy pipes it to the response stream.
+ * The first content chunk is already in hand, so headers, meta and the first token leave together.
+ * A client that goes away is not signalled (Lambda does not), so generation and the final write
+ * always run to the end and a refresh finds the answer.
+ */
+function streamTurn(turn: ActiveTurn, receivedAt: number): ChatResult {
+  const body = new PassThrough();
+  body.write(sseEvent('meta', { message_id: turn.messageId, conversation_id: turn.conversationId }));
+  void (async () => {
+    let chars = 0;
+    try {
+      for await (const event of turn.events()) {
+        if (event.type === 'content') {
+          chars += event.text.length;
+          body.write(sseData({ content: event.text }));
+        } else if (event.type === 'end') {
+          logTurnEnd(turn, event.status, chars, receivedAt, event.stored);
+          body.write(
+            sseEvent('end', {
+              message_id: turn.messageId,
+              status: event.status,
+              stored: event.stored,
+              finish_reason: event.finishReason,
+              ...(event.usage
+                ? {
+                    usage: {
+                      prompt_tokens: event.usage.promptTokens,
+                      completion_tokens: event.usage.completionTokens,
+                    },
+                  }
+                : {}),
+            }),
+          );
+          body.write(SSE_DONE);
+        } else {
+          logTurnEnd(turn, 'failed', chars, receivedAt, event.stored);
+          body.write(sseEvent('error', mapError(event.error, logger).body));
+        }
+      }
+    } catch (error) {
+      body.write(sseEvent('error', mapError(error, logger).body));
+    } finally {
+      body.end();
+    }
+  })();
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-message-id': turn.messageId,
+      'x-conversation-id': turn.conversationId,
+    },
+    body,
+  };
+}
+
+function logTurnEnd(
+  turn: ActiveTurn,
+  status: string,
+  answerChars: number,
+  receivedAt: number,
+  stored: boolean,
+) {
+  logger.info('turn ended', {
+    message_id: turn.messageId,
+    status,
+    stored,
+    server: turn.server.id,
+    answer_chars: answerChars,
+    duration_ms: Date.now() - receivedAt,
+  });
+}
+
+export const handler = middy<HttpEvent, ChatResult>({ streamifyResponse: true })
+  .use(withLogging())
+  .use(withCorrelationId())
+  .handler(postChat);

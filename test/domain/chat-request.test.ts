@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { parseChatRequest, parseHistoryRequest, parseStoreRequest } from '../../domain/chat-request';
+import { DomainError } from '../../domain/errors';
+
+const limits = { maxPromptChars: 100 };
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof DomainError ? error.code : 'not-a-domain-error';
+  }
+  return undefined;
+}
+
+describe('parseChatRequest', () => {
+  it.each([
+    ['a non-object body', 'hello'],
+    ['an array body', ['prompt']],
+    ['null', null],
+    ['a missing prompt', {}],
+    ['a numeric prompt', { prompt: 42 }],
+    ['an empty prompt', { prompt: '' }],
+    ['a blank prompt', { prompt: '   \n ' }],
+    ['an over-long prompt', { prompt: 'x'.repeat(101) }],
+    ['a non-boolean stream', { prompt: 'hi', stream: 'yes' }],
+    ['a malformed conversation id', { prompt: 'hi', conversation_id: '../other-user' }],
+  ])('rejects %s as invalid_request', (_name, body) => {
+    expect(codeOf(() => parseChatRequest(body, false, limits))).toBe('invalid_request');
+  });
+
+  it('accepts a prompt at exactly the limit', () => {
+    expect(parseChatRequest({ prompt: 'x'.repeat(100) }, false, limits).prompt).toHaveLength(100);
+  });
+
+  it('turns streaming on from the body or the query string', () => {
+    expect(parseChatRequest({ prompt: 'hi' }, false, limits).stream).toBe(false);
+    expect(parseChatRequest({ prompt: 'hi', stream: true }, false, limits).stream).toBe(true);
+    expect(parseChatRequest({ prompt: 'hi', stream: false }, true, limits).stream).toBe(true);
+  });
+
+  it('keeps a valid conversation id', () => {
+    expect(parseChatRequest({ prompt: 'hi', conversation_id: 'c_1-A' }, false, limits).conversationId).toBe(
+      'c_1-A',
+    );
+  });
+});
+
+describe('parseStoreRequest', () => {
+  const storeLimits = { maxPromptChars: 100, maxAnswerChars: 10 };
+
+  it('requires both texts and bounds the answer', () => {
+    expect(codeOf(() => parseStoreRequest({ user_message: 'q' }, storeLimits))).toBe('invalid_request');
+    expect(
+      codeOf(() => parseStoreRequest({ user_message: 'q', assistant_response: 'x'.repeat(11) }, storeLimits)),
+    ).toBe('invalid_request');
+  });
+
+  it('parses an ISO timestamp and rejects anything else', () => {
+    const parsed = parseStoreRequest(
+      { user_message: 'q', assistant_response: 'a', timestamp: '2026-01-02T03:04:05.000Z' },
+      storeLimits,
+    );
+    expect(parsed.timestamp).toBe(Date.UTC(2026, 0, 2, 3, 4, 5));
+    expect(
+      codeOf(() =>
+        parseStoreRequest({ user_message: 'q', assistant_response: 'a', timestamp: 'soon' }, storeLimits),
+      ),
+    ).toBe('invalid_request');
+    expect(
+      codeOf(() =>
+        parseStoreRequest({ user_message: 'q', assistant_response: 'a', timestamp: 5 }, storeLimits),
+      ),
+    ).toBe('invalid_request');
+  });
+});
+
+describe('parseHistoryRequest', () => {
+  it('defaults the limit to 50 and bounds it to 1..100', () => {
+    expect(parseHistoryRequest({}).limit).toBe(50);
+    expect(parseHistoryRequest({ limit: '100' }).limit).toBe(100);
+    for (const limit of ['0', '101', '-1', 'ten', '1.5', '']) {
+      expect(codeOf(() => parseHistoryRequest({ limit }))).toBe('invalid_request');
+    }
+  });
+});
