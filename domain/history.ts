@@ -28,7 +28,8 @@ export async function storeTurn(
     userId: caller.userId,
     clientId: id,
     turnId,
-    conversationId: request.conversationId ?? turnId,
+    // Derived from the client's id, not the fresh turn id, so a retry of the same store is a duplicate, not a conflict.
+    conversationId: request.conversationId ?? id,
     userMessage: request.userMessage,
     assistantResponse: request.assistantResponse,
     createdAt: new Date(at).toISOString(),
