@@ -113,3 +113,19 @@ export interface Log {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
+
+/** The fleet table: per-server reports and the one fleet-state item. */
+export interface FleetRepository {
+  saveServers(servers: readonly ServerLoad[]): Promise<void>;
+  getState(): Promise<FleetState | undefined>;
+  /**
+   * Writes the state only if the stored version is still `expectedVersion` (undefined = no state yet).
+   * Returns false when another heartbeat run wrote first; the caller re-reads and recomputes.
+   */
+  saveState(state: FleetState, expectedVersion: number | undefined): Promise<boolean>;
+}
+
+/** Reads one server's load (scrapes its Prometheus /metrics). Never throws: failures are healthy=false. */
+export interface LoadProbe {
+  probe(server: InferenceServer & { readonly capacity: number }): Promise<ServerLoad>;
+}
