@@ -2,6 +2,7 @@
  * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
+import type { FleetState, ServerLoad } from './fleet';
 import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface Clock {
