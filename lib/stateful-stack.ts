@@ -1,0 +1,145 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AccountRecovery,
+  UserPool,
+  type UserPoolClient,
+  type UserPoolGroup,
+  VerificationEmailStyle,
+} from 'aws-cdk-lib/aws-cognito';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { byId } from './constructs/by-id';
+import {
+  type KeyDefinition,
+  PREMIUM_GROUP,
+  type TableDefinition,
+  tables,
+  turnWritesQueue,
+} from './resources';
+
+export type TableId = (typeof tables)[number]['id'];
+
+/**
+ * Which tables hold data that must outlive the stack. Keyed by every table id, so adding a table to
+ * lib/resources.ts fails to compile until someone decides this for it.
+ * - ChatTable: the users' history — permanent: retained on stack deletion, deletion protection, PITR.
+ * - FleetTable: load figures rewritten by the heartbeat every minute — disposable.
+ */
+const DURABLE_TABLES: Readonly<Record<TableId, boolean>> = {
+  ChatTable: true,
+  FleetTable: false,
+};
+
+const attribute = (key: KeyDefinition) => ({
+  name: key.name,
+  type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+});
+
+/**
+ * Everything that holds data: tables, the turn-writes queue and its DLQ, the user pool.
+ * Deployed separately from the functions (StatelessStack) so code redeploys never touch data.
+ * Consumers receive these through typed properties, passed as props in bin/app.ts.
+ */
+export class StatefulStack extends Stack {
+  public readonly tables: Readonly<Record<TableId, Table>>;
+  public readonly turnWritesQueue: Queue;
+  public readonly turnWritesDlq: Queue;
+  public readonly turnWritesDlqAlarm: Alarm;
+  public readonly userPool: UserPool;
+  public readonly premiumGroup: UserPoolGroup;
+  public readonly userPoolClient: UserPoolClient;
+
+  public constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    this.tables = byId(tables, (definition) => this.createTable(definition));
+
+    const { deadLetter } = turnWritesQueue;
+    this.turnWritesDlq = new Queue(this, deadLetter.id, {
+      retentionPeriod: Duration.days(deadLetter.retentionDays),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.turnWritesQueue = new Queue(this, turnWritesQueue.id, {
+      // A future SQS-triggered consumer needs visibility ≥ 6 × its timeout (AWS guidance).
+      visibilityTimeout: Duration.seconds(turnWritesQueue.visibilityTimeoutSeconds),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.turnWritesDlq, maxReceiveCount: deadLetter.maxReceiveCount },
+    });
+    // Any message in the DLQ is a turn that never reached the chat table: someone must look.
+    this.turnWritesDlqAlarm = new Alarm(this, `${deadLetter.id}NotEmpty`, {
+      alarmDescription: 'Turn writes failed repeatedly and are parked in the DLQ: history is missing turns.',
+      metric: this.turnWritesDlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.userPool = new UserPool(this, 'UserPool', {
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      selfSignUpEnabled: true,
+      autoVerify: { email: true },
+      userVerification: { emailStyle: VerificationEmailStyle.CODE },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      // Accounts own the permanent history: never deleted with the stack.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.premiumGroup = this.userPool.addGroup('PremiumGroup', {
+      groupName: PREMIUM_GROUP,
+      description: 'Premium tier: higher limits (read from the cognito:groups claim of the ID token).',
+    });
+    // A browser client: it cannot keep a secret, so none is generated.
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      generateSecret: false,
+      // ALLOW_REFRESH_TOKEN_AUTH is added by CDK whenever explicit flows are set.
+      authFlows: { userPassword: true, userSrp: true },
+      // No hosted UI: the web app signs in through the API, so no OAuth flows or callback URLs.
+      disableOAuth: true,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+    });
+  }
+
+  private createTable(definition: TableDefinition & { readonly id: TableId }): Table {
+    const durable = DURABLE_TABLES[definition.id];
+    const table = new Table(this, definition.id, {
+      partitionKey: attribute(definition.partitionKey),
+      sortKey: definition.sortKey ? attribute(definition.sortKey) : undefined,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: definition.timeToLiveAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: durable },
+      deletionProtection: durable,
+      removalPolicy: durable ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    for (const index of definition.globalSecondaryIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
+        projectionType: ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+}
