@@ -7,6 +7,15 @@ export interface ChatRequest {
   readonly prompt: string;
   readonly stream: boolean;
   readonly conversationId?: string;
+  /** How many times the client already retried after a 503 (`x-retry-attempt`); drives its backoff. */
+  readonly retryAttempt?: number;
+}
+
+/** The `x-retry-attempt` header: absent means a first attempt. */
+export function parseRetryAttempt(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,4}$/.test(value)) throw invalidRequest('"x-retry-attempt" must be a whole number.');
+  return Number(value);
 }
 
 export interface StoreRequest {

@@ -1,6 +1,7 @@
 import type { ChatRequest } from './chat-request';
 import { buildContext } from './context';
 import { DomainError, isDomainError } from './errors';
+import type { Admission } from './fleet-gate';
 import { ulid } from './ids';
 import type {
   Clock,
@@ -33,7 +34,7 @@ export interface ChatConfig {
 export interface ChatDeps {
   readonly repository: TurnRepository;
   readonly model: ModelClient;
-  readonly servers: ServerSelector;
+  readonly admission: Admission;
   readonly tokenizer: Tokenizer;
   readonly writeQueue: TurnWriteQueue;
   readonly clock: Clock;
@@ -75,6 +76,8 @@ export class ChatService {
   async begin(caller: Caller, request: ChatRequest): Promise<ActiveTurn> {
     const { clock, config, repository, tokenizer } = this.deps;
     const startedAt = clock.now();
+    // First: a refused prompt costs nothing downstream (no read, no inference call, no stored turn).
+    const servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
     const conversationId = request.conversationId ?? ulid(startedAt);
 
     let earlier: Awaited<ReturnType<TurnRepository['listTurns']>>['turns'] = [];
@@ -95,7 +98,7 @@ export class ChatService {
       createdAt: new Date(startedAt).toISOString(),
     };
     // Chosen before anything is written: a prompt refused for load costs nothing downstream.
-    const firstServer = await this.deps.servers.pick(new Set());
+    const firstServer = await servers.pick(new Set());
     const controller = new AbortController();
     const turnTimer = setTimeout(
       () =>
@@ -119,6 +122,7 @@ export class ChatService {
       const { server, iterator, first } = await this.openStream(
         context.messages,
         controller.signal,
+        servers,
         firstServer,
       );
       const contextInfo = { context_turns: context.contextTurns, context_tokens: context.contextTokens };
@@ -150,9 +154,10 @@ export class ChatService {
   private async openStream(
     messages: ReturnType<typeof buildContext>['messages'],
     signal: AbortSignal,
+    servers: ServerSelector,
     firstServer: InferenceServer,
   ): Promise<{ server: InferenceServer; iterator: AsyncIterator<ModelChunk>; first: ModelChunk }> {
-    const { config, model, servers } = this.deps;
+    const { config, model } = this.deps;
     const tried = new Set<string>();
     let lastError: unknown;
     for (let attempt = 0; attempt < MAX_SERVER_ATTEMPTS; attempt++) {
@@ -193,7 +198,10 @@ export class ChatService {
         if (signal.aborted) break;
       }
     }
-    throw toDomainError(lastError);
+    const failure = toDomainError(lastError);
+    // Servers that refused for load (429/503) mean the fleet is busy: the caller's tier decides Retry-After.
+    if (failure.code === 'overloaded') throw servers.overloaded();
+    throw failure;
   }
 
   private async *continueTurn(

@@ -142,7 +142,10 @@ export function nextFleetState(
   }
   // On entering shed, start from the ratio that would have held the load at the target.
   if (!wasShedding) {
-    freeAdmitRatio = Math.max(RATIO_FLOOR, Math.min(1, policy.targetLoad / Math.max(load, 1e-9)) * RATIO_DECREASE);
+    freeAdmitRatio = Math.max(
+      RATIO_FLOOR,
+      Math.min(1, policy.targetLoad / Math.max(load, 1e-9)) * RATIO_DECREASE,
+    );
   }
 
   return {
@@ -174,7 +177,8 @@ export function admit(
   random: number,
   policy: FleetPolicy,
 ): AdmissionDecision {
-  if (!state || now - state.updatedAt > policy.staleAfterMs) return { admitted: false, reason: 'no_fleet_data' };
+  if (!state || now - state.updatedAt > policy.staleAfterMs)
+    return { admitted: false, reason: 'no_fleet_data' };
   if (state.mode === 'saturated') return { admitted: false, reason: 'saturated' };
   if (state.mode === 'shed_free' && tier === 'free' && random >= state.freeAdmitRatio) {
     return { admitted: false, reason: 'free_shed' };
@@ -203,7 +207,12 @@ export const defaultBackoffPolicy: BackoffPolicy = {
  * client's attempt number, each stretched by up to 20 % at random so refused clients do not return
  * in lockstep, and capped.
  */
-export function retryAfterSeconds(tier: Tier, attempt: number, random: number, policy: BackoffPolicy): number {
+export function retryAfterSeconds(
+  tier: Tier,
+  attempt: number,
+  random: number,
+  policy: BackoffPolicy,
+): number {
   if (tier === 'premium') return policy.premiumSeconds;
   const safeAttempt = Math.max(0, Math.min(16, Math.floor(attempt)));
   const base = Math.min(policy.freeCapSeconds, policy.freeBaseSeconds * 2 ** safeAttempt);

@@ -87,9 +87,12 @@ export interface ModelClient {
   stream(server: InferenceServer, request: CompletionRequest): Promise<AsyncIterable<ModelChunk>>;
 }
 
-/** Chooses the server for a prompt; throws overloaded when none may take it. */
+/** Routes one admitted prompt. */
 export interface ServerSelector {
+  /** A server below its safe threshold, not in `exclude`; throws overloaded when none may take it. */
   pick(exclude?: ReadonlySet<string>): Promise<InferenceServer>;
+  /** The refusal to give when the chosen servers themselves refused (429/503), with this caller's Retry-After. */
+  overloaded(): Error;
 }
 
 /** Counts tokens the way the model does (close enough for budgeting context). */

@@ -1,0 +1,100 @@
+import { DomainError, OVERLOADED_MESSAGE } from './errors';
+import {
+  type AdmissionDecision,
+  admit,
+  type BackoffPolicy,
+  type FleetPolicy,
+  type FleetState,
+  retryAfterSeconds,
+} from './fleet';
+import type { Clock, FleetRepository, InferenceServer, ServerSelector } from './ports';
+import { chooseServer } from './routing';
+import type { Tier } from './turn';
+
+export interface Admission {
+  /** Admits one prompt or throws `overloaded` with the tier's Retry-After; the selector routes it. */
+  admit(tier: Tier, retryAttempt: number): Promise<ServerSelector>;
+}
+
+export interface FleetGateDeps {
+  readonly fleet: Pick<FleetRepository, 'getState'>;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly policy: FleetPolicy;
+  readonly backoff: BackoffPolicy;
+  /** How long one read of the fleet state is reused: at most one heartbeat interval. */
+  readonly cacheMs: number;
+}
+
+/**
+ * Admission and routing inside the chat function, from the fleet state the heartbeat writes.
+ * One container reads the state at most once per `cacheMs` (single-flight), so most prompts cost no
+ * DynamoDB round trip; prompts this container routed since that read count against their servers.
+ */
+export class FleetGate implements Admission {
+  private snapshot: { state: FleetState | undefined; readAt: number } | undefined;
+  private refreshing: Promise<FleetState | undefined> | undefined;
+  private sentSinceSnapshot = new Map<string, number>();
+
+  constructor(private readonly deps: FleetGateDeps) {}
+
+  async admit(tier: Tier, retryAttempt: number): Promise<ServerSelector> {
+    const state = await this.currentState();
+    const decision = admit(state, tier, this.deps.clock.now(), this.deps.random(), this.deps.policy);
+    if (!decision.admitted) throw this.refusal(tier, retryAttempt, decision.reason);
+    return {
+      pick: async (exclude = new Set()) => {
+        const now = this.deps.clock.now();
+        const servers = (await this.currentState())?.servers ?? [];
+        const chosen = chooseServer(
+          servers,
+          now,
+          this.deps.policy,
+          this.deps.random,
+          exclude,
+          this.sentSinceSnapshot,
+        );
+        if (!chosen) throw this.refusal(tier, retryAttempt, 'saturated');
+        this.sentSinceSnapshot.set(chosen.id, (this.sentSinceSnapshot.get(chosen.id) ?? 0) + 1);
+        const server: InferenceServer = { id: chosen.id, baseUrl: chosen.baseUrl };
+        return server;
+      },
+      overloaded: () => this.refusal(tier, retryAttempt, 'servers_refused'),
+    };
+  }
+
+  private refusal(
+    tier: Tier,
+    retryAttempt: number,
+    reason: Exclude<AdmissionDecision, { admitted: true }>['reason'] | 'servers_refused',
+  ): DomainError {
+    return new DomainError('overloaded', OVERLOADED_MESSAGE, {
+      retry_after_seconds: retryAfterSeconds(tier, retryAttempt, this.deps.random(), this.deps.backoff),
+      reason,
+      tier,
+    });
+  }
+
+  private async currentState(): Promise<FleetState | undefined> {
+    const now = this.deps.clock.now();
+    if (this.snapshot && now - this.snapshot.readAt < this.deps.cacheMs) return this.snapshot.state;
+    if (!this.refreshing) {
+      this.refreshing = this.deps.fleet
+        .getState()
+        .then((state) => {
+          this.snapshot = { state, readAt: this.deps.clock.now() };
+          this.sentSinceSnapshot = new Map();
+          return state;
+        })
+        .finally(() => {
+          this.refreshing = undefined;
+        });
+    }
+    try {
+      return await this.refreshing;
+    } catch {
+      // The table is unreachable: keep using the last view; admit() refuses once it is stale.
+      return this.snapshot?.state;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import {
+  type BackoffPolicy,
+  defaultBackoffPolicy,
+  defaultFleetPolicy,
+  type FleetPolicy,
+} from '../../domain/fleet';
+import { getNumberFromEnv } from './env';
+
+/** Heartbeat period; the chat function reuses one fleet-state read for at most this long. */
+export function heartbeatIntervalMs(): number {
+  return getNumberFromEnv('HEARTBEAT_INTERVAL_SECONDS', 1) * 1000;
+}
+
+/** The thresholds shared by the heartbeat (which computes the mode) and the chat function (which admits). */
+export function fleetPolicyFromEnv(): FleetPolicy {
+  const intervalMs = heartbeatIntervalMs();
+  return {
+    ...defaultFleetPolicy,
+    shedFreeAt: getNumberFromEnv('SHED_FREE_AT', defaultFleetPolicy.shedFreeAt),
+    saturatedAt: getNumberFromEnv('SATURATED_AT', defaultFleetPolicy.saturatedAt),
+    freeCooldownMs:
+      getNumberFromEnv('FREE_COOLDOWN_SECONDS', defaultFleetPolicy.freeCooldownMs / 1000) * 1000,
+    // A report older than three heartbeats means the server (or the heartbeat) is gone.
+    staleAfterMs: getNumberFromEnv('SERVER_STALE_SECONDS', (3 * intervalMs) / 1000) * 1000,
+  };
+}
+
+export function backoffPolicyFromEnv(): BackoffPolicy {
+  return {
+    ...defaultBackoffPolicy,
+    premiumSeconds: getNumberFromEnv('PREMIUM_RETRY_AFTER_SECONDS', defaultBackoffPolicy.premiumSeconds),
+    freeBaseSeconds: getNumberFromEnv('FREE_RETRY_AFTER_BASE_SECONDS', defaultBackoffPolicy.freeBaseSeconds),
+    freeCapSeconds: getNumberFromEnv('FREE_RETRY_AFTER_CAP_SECONDS', defaultBackoffPolicy.freeCapSeconds),
+  };
+}

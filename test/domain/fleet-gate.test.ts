@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
+import {
+  defaultBackoffPolicy,
+  defaultFleetPolicy,
+  type FleetState,
+  type ServerLoad,
+} from '../../domain/fleet';
+import { FleetGate } from '../../domain/fleet-gate';
+
+function server(id: string, running: number): ServerLoad {
+  return { id, baseUrl: `http://${id}`, running, waiting: 0, capacity: 4, healthy: true, updatedAt: 0 };
+}
+
+function state(partial: Partial<FleetState>): FleetState {
+  return {
+    mode: 'normal',
+    load: 0,
+    freeAdmitRatio: 1,
+    updatedAt: 0,
+    version: 1,
+    servers: [server('a', 0)],
+    ...partial,
+  };
+}
+
+/** A fleet table whose reads are counted and whose answer the test sets. */
+function setup(initial: FleetState | undefined, random = () => 0.5) {
+  const clock = {
+    t: 0,
+    now() {
+      return this.t;
+    },
+  };
+  const table = {
+    reads: 0,
+    state: initial,
+    failing: false,
+    async getState() {
+      this.reads++;
+      if (this.failing) throw new Error('ProvisionedThroughputExceededException');
+      return this.state;
+    },
+  };
+  const gate = new FleetGate({
+    fleet: table,
+    clock,
+    random,
+    policy: defaultFleetPolicy,
+    backoff: defaultBackoffPolicy,
+    cacheMs: 1000,
+  });
+  return { gate, table, clock };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof DomainError)) throw new Error('expected a DomainError');
+  return error;
+}
+
+describe('FleetGate', () => {
+  it('reads the fleet state once per cache period, once for concurrent prompts too', async () => {
+    const { gate, table, clock } = setup(state({}));
+    await Promise.all([gate.admit('free', 0), gate.admit('free', 0), gate.admit('premium', 0)]);
+    clock.t = 999;
+    await gate.admit('free', 0);
+    expect(table.reads).toBe(1);
+    clock.t = 1000;
+    await gate.admit('free', 0);
+    expect(table.reads).toBe(2);
+  });
+
+  it('refuses shed free prompts with the busy message and an exponential Retry-After; premium passes', async () => {
+    const { gate } = setup(state({ mode: 'shed_free', freeAdmitRatio: 0.1 }), () => 0);
+    // random() = 0 admits (0 < 0.1); make the draw high for the refusal case.
+    const { gate: busyGate } = setup(state({ mode: 'shed_free', freeAdmitRatio: 0.1 }), () => 0.9);
+    const error = await refusal(busyGate.admit('free', 2));
+    expect(error.code).toBe('overloaded');
+    expect(error.message).toBe(OVERLOADED_MESSAGE);
+    expect(error.details.retry_after_seconds).toBe(Math.round(40 * 1.18));
+    await expect(busyGate.admit('premium', 7)).resolves.toBeDefined();
+    await expect(gate.admit('free', 0)).resolves.toBeDefined();
+  });
+
+  it('gives premium 10 s every time when the fleet is saturated', async () => {
+    const { gate } = setup(state({ mode: 'saturated' }));
+    for (const attempt of [0, 3]) {
+      expect((await refusal(gate.admit('premium', attempt))).details.retry_after_seconds).toBe(10);
+    }
+  });
+
+  it('routes around servers this container already filled since the last read', async () => {
+    const { gate } = setup(state({ servers: [server('a', 2), server('b', 2)] }), () => 0);
+    const picks: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const selector = await gate.admit('premium', 0);
+      picks.push((await selector.pick()).id);
+    }
+    // Each server has room for 2 more; with draws at 0 the first candidate wins until it is full.
+    expect(picks).toEqual(['a', 'a', 'b', 'b']);
+    const selector = await gate.admit('premium', 0);
+    expect((await refusal(selector.pick())).code).toBe('overloaded');
+  });
+
+  it('keeps the last view while the fleet table fails, and refuses once that view is stale', async () => {
+    const { gate, table, clock } = setup(state({ updatedAt: 0 }));
+    await gate.admit('free', 0);
+    table.failing = true;
+    clock.t = 1500;
+    await expect(gate.admit('free', 0)).resolves.toBeDefined();
+    clock.t = defaultFleetPolicy.staleAfterMs + 1;
+    expect((await refusal(gate.admit('premium', 0))).details.reason).toBe('no_fleet_data');
+  });
+});

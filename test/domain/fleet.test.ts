@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import {
+  admit,
+  defaultBackoffPolicy,
+  defaultFleetPolicy,
+  type FleetPolicy,
+  type FleetState,
+  fleetLoad,
+  nextFleetState,
+  retryAfterSeconds,
+  type ServerLoad,
+  serverLoad,
+} from '../../domain/fleet';
+
+const policy: FleetPolicy = { ...defaultFleetPolicy, freeCooldownMs: 10_000, staleAfterMs: 3_000 };
+
+function server(id: string, busy: number, extra: Partial<ServerLoad> = {}): ServerLoad {
+  return {
+    id,
+    baseUrl: `http://${id}`,
+    running: busy,
+    waiting: 0,
+    capacity: 10,
+    healthy: true,
+    updatedAt: 0,
+    ...extra,
+  };
+}
+
+/** Runs the heartbeat's state machine over a load series, one tick a second. */
+function run(loads: number[], start?: FleetState): FleetState[] {
+  const states: FleetState[] = [];
+  let state = start;
+  loads.forEach((busy, i) => {
+    const now = (i + 1) * 1000;
+    state = nextFleetState(state, [server('a', busy, { updatedAt: now })], now, policy);
+    states.push(state);
+  });
+  return states;
+}
+
+describe('serverLoad and fleetLoad', () => {
+  it.each([
+    ['idle', server('a', 0), 0],
+    ['half busy', server('a', 5), 0.5],
+    ['queued counts as load', server('a', 8, { waiting: 4 }), 1.2],
+    ['KV pressure dominates when higher', server('a', 1, { kvCacheUsage: 0.81 }), 0.9],
+    ['unhealthy is unavailable', server('a', 0, { healthy: false }), Number.POSITIVE_INFINITY],
+    ['stale is unavailable', server('a', 0, { updatedAt: -3_001 }), Number.POSITIVE_INFINITY],
+  ])('%s', (_name, s, expected) => {
+    expect(serverLoad(s, 0, policy)).toBeCloseTo(expected, 5);
+  });
+
+  it('weighs servers by capacity and ignores unavailable ones', () => {
+    const servers = [
+      server('a', 10, { capacity: 10 }),
+      server('b', 0, { capacity: 30 }),
+      server('c', 0, { healthy: false }),
+    ];
+    expect(fleetLoad(servers, 0, policy)).toBeCloseTo(0.25, 5);
+    expect(fleetLoad([server('c', 0, { healthy: false })], 0, policy)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('nextFleetState', () => {
+  it('stays normal below the shed threshold', () => {
+    expect(run([0, 5, 7]).map((s) => s.mode)).toEqual(['normal', 'normal', 'normal']);
+  });
+
+  it('sheds free tier when the load reaches SHED_FREE_AT and saturates at SATURATED_AT', () => {
+    const states = run([7, 8, 9, 10, 12]);
+    expect(states.map((s) => s.mode)).toEqual(['normal', 'shed_free', 'shed_free', 'saturated', 'saturated']);
+    expect(states[1]?.shedSince).toBe(2000);
+    expect(states[4]?.shedSince).toBe(2000);
+  });
+
+  it('lowers the free admit ratio above the target load and raises it below', () => {
+    const states = run([7, 9.5, 9.5, 8.5, 8.5]);
+    expect(states[0]?.freeAdmitRatio).toBe(1);
+    const ratios = states.slice(1).map((s) => s.freeAdmitRatio);
+    expect(ratios[0]).toBeLessThan(1);
+    expect(ratios[1]).toBeLessThan(ratios[0] ?? 0);
+    expect(ratios[2]).toBeGreaterThan(ratios[1] ?? 0);
+    expect(ratios[3]).toBeGreaterThan(ratios[2] ?? 0);
+  });
+
+  it('brings free tier back only after the load stayed below the threshold for the whole cool-down', () => {
+    // Shed at t=1s, below from t=2s: cool-down of 10 s ends at t=12s (the 12th tick).
+    const states = run([8, ...Array(12).fill(2)]);
+    expect(states.map((s) => s.mode)).toEqual([...Array(11).fill('shed_free'), 'normal', 'normal']);
+    expect(states[1]?.freeReturnsAt).toBe(12_000);
+  });
+
+  it('restarts the cool-down when the load comes back above the threshold', () => {
+    const states = run([8, 2, 2, 2, 9, 2, ...Array(10).fill(2)]);
+    // Below again from t=6s: normal at t=16s, not at t=12s.
+    const firstNormal = states.findIndex((s) => s.mode === 'normal');
+    expect((firstNormal + 1) * 1000).toBe(16_000);
+  });
+
+  it('is saturated when no server is available, and counts versions up', () => {
+    const down = nextFleetState(undefined, [server('a', 0, { healthy: false })], 1000, policy);
+    expect(down.mode).toBe('saturated');
+    const next = nextFleetState(down, [server('a', 0, { updatedAt: 2000 })], 2000, policy);
+    expect(next.version).toBe(down.version + 1);
+    // Free stays shed after a saturation until the cool-down has run.
+    expect(next.mode).toBe('shed_free');
+  });
+});
+
+describe('admit', () => {
+  const base: FleetState = {
+    mode: 'normal',
+    load: 0.1,
+    freeAdmitRatio: 1,
+    updatedAt: 1000,
+    version: 1,
+    servers: [],
+  };
+
+  it.each([
+    ['normal admits free', base, 'free', 0.99, true],
+    ['normal admits premium', base, 'premium', 0.99, true],
+    ['shed admits premium', { ...base, mode: 'shed_free', freeAdmitRatio: 0 }, 'premium', 0, true],
+    [
+      'shed refuses free above the ratio',
+      { ...base, mode: 'shed_free', freeAdmitRatio: 0.3 },
+      'free',
+      0.3,
+      false,
+    ],
+    [
+      'shed admits free below the ratio',
+      { ...base, mode: 'shed_free', freeAdmitRatio: 0.3 },
+      'free',
+      0.29,
+      true,
+    ],
+    ['saturated refuses premium', { ...base, mode: 'saturated' }, 'premium', 0, false],
+  ] as const)('%s', (_name, state, tier, random, expected) => {
+    expect(admit(state, tier, 1000, random, policy).admitted).toBe(expected);
+  });
+
+  it('refuses everyone when the fleet state is missing or stale', () => {
+    expect(admit(undefined, 'premium', 0, 0, policy)).toEqual({ admitted: false, reason: 'no_fleet_data' });
+    expect(admit(base, 'premium', 1000 + policy.staleAfterMs + 1, 0, policy).admitted).toBe(false);
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('is 10 s every time for premium', () => {
+    expect([0, 1, 5].map((a) => retryAfterSeconds('premium', a, 0.9, defaultBackoffPolicy))).toEqual([
+      10, 10, 10,
+    ]);
+  });
+
+  it('doubles per attempt for free, with up to 20 % jitter, capped', () => {
+    expect([0, 1, 2, 3].map((a) => retryAfterSeconds('free', a, 0, defaultBackoffPolicy))).toEqual([
+      10, 20, 40, 80,
+    ]);
+    expect(retryAfterSeconds('free', 1, 0.999, defaultBackoffPolicy)).toBe(24);
+    expect(retryAfterSeconds('free', 30, 0.5, defaultBackoffPolicy)).toBe(320);
+    expect(retryAfterSeconds('free', -3, 0, defaultBackoffPolicy)).toBe(10);
+  });
+});

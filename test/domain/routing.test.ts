@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { defaultFleetPolicy, type ServerLoad } from '../../domain/fleet';
+import { chooseServer } from '../../domain/routing';
+
+function server(id: string, running: number, extra: Partial<ServerLoad> = {}): ServerLoad {
+  return {
+    id,
+    baseUrl: `http://${id}`,
+    running,
+    waiting: 0,
+    capacity: 10,
+    healthy: true,
+    updatedAt: 0,
+    ...extra,
+  };
+}
+
+/** A seeded generator so the spread is reproducible. */
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+describe('chooseServer', () => {
+  it('never picks a server at or above its safe threshold, an unhealthy one or an excluded one', () => {
+    const servers = [
+      server('full', 10),
+      server('kv-full', 0, { kvCacheUsage: 0.95 }),
+      server('down', 0, { healthy: false }),
+      server('excluded', 0),
+      server('ok', 9),
+    ];
+    const random = seeded(1);
+    for (let i = 0; i < 200; i++) {
+      expect(chooseServer(servers, 0, defaultFleetPolicy, random, new Set(['excluded']))?.id).toBe('ok');
+    }
+  });
+
+  it('returns undefined when no server is safe', () => {
+    expect(
+      chooseServer([server('a', 10), server('b', 12)], 0, defaultFleetPolicy, Math.random),
+    ).toBeUndefined();
+  });
+
+  it('prefers headroom without piling onto the least loaded (expected split by headroom 10/17, 5/17, 2/17)', () => {
+    const servers = [server('idle', 0), server('half', 5), server('busy', 8)];
+    const counts = new Map<string, number>();
+    const random = seeded(7);
+    for (let i = 0; i < 3000; i++) {
+      const id = chooseServer(servers, 0, defaultFleetPolicy, random)?.id ?? 'none';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const idle = counts.get('idle') ?? 0;
+    const half = counts.get('half') ?? 0;
+    const busy = counts.get('busy') ?? 0;
+    expect(idle).toBeGreaterThan(half);
+    expect(half).toBeGreaterThan(busy);
+    // No server takes a majority share, so containers sharing a stale view do not herd onto one.
+    expect(idle / 3000).toBeCloseTo(10 / 17, 1);
+    expect(busy / 3000).toBeCloseTo(2 / 17, 1);
+  });
+
+  it("counts this container's own recent sends against a server", () => {
+    const servers = [server('a', 0), server('b', 0)];
+    const extra = new Map([['a', 10]]);
+    expect(chooseServer(servers, 0, defaultFleetPolicy, seeded(3), new Set(), extra)?.id).toBe('b');
+  });
+});
