@@ -1,0 +1,34 @@
+/**
+ * `npm start`: the whole app locally. Settings: PORT (3000; 0 = any free port), HOST (127.0.0.1),
+ * DATA_DIR (.data), and the fleet's LOCAL_FLEET_* variables (see local/fleet/fleet.ts).
+ * Prints one line once it serves, then one JSON log line per invocation; SIGINT/SIGTERM stop it
+ * cleanly (servers closed, cognito-local killed) with exit code 0.
+ */
+import { portFromEnv, stringFromEnv } from './env';
+import { startLocalStack } from './stack';
+
+const dataDir = stringFromEnv(process.env, 'DATA_DIR', '.data');
+const stack = await startLocalStack({
+  dataDir,
+  host: stringFromEnv(process.env, 'HOST', '127.0.0.1'),
+  port: portFromEnv(process.env, 'PORT', 3000),
+});
+process.stdout.write(`Chat app listening on ${stack.url} (data in ${dataDir})\n`);
+
+let stopping = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (stopping) {
+    process.stderr.write(`${signal} again: exiting without waiting\n`);
+    process.exit(1);
+  }
+  stopping = true;
+  stack.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`Stopping failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,218 @@
+/**
+ * The whole app on one machine: the emulators, the simulated inference fleet, and the real handler
+ * modules behind a local Function URL gateway — same code as on AWS, different endpoints.
+ *
+ * Order matters: the environment the handlers read at cold start is set, and the awslambda shim
+ * installed, BEFORE their modules are imported (they build SDK clients and read config at load).
+ * A process holds one stack: handler modules are cached, so a second stack in the same process
+ * would keep the first one's clients. Tests that need several stacks spawn local/main.ts.
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { queues, routes as routeDefinitions, tables } from '../lib/resources';
+import { installAwsLambdaShim } from './awslambda-shim';
+import { type LocalCognito, startCognito } from './emulators/cognito';
+import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
+import { startSqs } from './emulators/sqs';
+import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
+import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const REGION = 'us-east-1';
+
+/** What the browser needs to sign in; served at GET /config.json. */
+export interface PublicConfig {
+  readonly region: string;
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+  readonly cognitoEndpoint: string;
+}
+
+/** What a background task gets to work with. The handlers' environment is already in process.env. */
+export interface BackgroundContext {
+  readonly env: Readonly<Record<string, string>>;
+  readonly dynamoEndpoint: string;
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly fleet: FleetHandle;
+  readonly log: GatewayLogger;
+}
+
+export type StopFunction = () => void | Promise<void>;
+
+/**
+ * Something the deployed app runs on a schedule or an event source (heartbeat, SQS poller, sweeper).
+ * Started after the handlers are loaded, stopped before anything else.
+ */
+export interface BackgroundTask {
+  readonly name: string;
+  start(context: BackgroundContext): StopFunction | Promise<StopFunction>;
+}
+
+/** The local stand-ins for schedules and event source mappings: add one line per task. */
+export const defaultBackgroundTasks: readonly BackgroundTask[] = [];
+
+export interface LocalStackOptions {
+  /** Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state). */
+  readonly dataDir?: string;
+  readonly host?: string;
+  /** Gateway port; 0 picks a free one. */
+  readonly port?: number;
+  /** Overrides over the LOCAL_FLEET_* environment (fleetOptionsFromEnv). */
+  readonly fleet?: FleetOptions;
+  /** Extra environment for the handlers, applied last (after the endpoints and names the stack sets). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Defaults to `defaultBackgroundTasks`. */
+  readonly backgroundTasks?: readonly BackgroundTask[];
+  /** Defaults to web/. */
+  readonly staticDir?: string;
+  readonly log?: GatewayLogger;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly config: PublicConfig;
+  readonly cognito: LocalCognito;
+  readonly fleet: FleetHandle;
+  readonly gateway: Gateway;
+  readonly dynamoEndpoint: string;
+  readonly queueUrls: Readonly<Record<string, string>>;
+  /** The environment the stack set for the handlers. */
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** Imports an entry file (relative to the repository root) and returns its `handler` export. */
+export async function loadHandler(entry: string): Promise<unknown> {
+  const module: unknown = await import(pathToFileURL(join(REPO_ROOT, entry)).href);
+  const handler: unknown =
+    typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
+  if (typeof handler !== 'function') throw new Error(`${entry} does not export a handler function`);
+  return handler;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? stdoutLogger;
+  // Stopped in reverse order of start, also when starting fails halfway.
+  const stops: { name: string; stop: StopFunction }[] = [];
+  const stopAll = async () => {
+    while (stops.length > 0) {
+      const next = stops.pop();
+      if (!next) break;
+      try {
+        await next.stop();
+      } catch (error) {
+        log({ level: 'error', msg: 'stop_failed', component: next.name, error: String(error) });
+      }
+    }
+  };
+
+  try {
+    const dynamo = await startDynamoDb({ path: join(dataDir, 'dynamodb'), host });
+    stops.push({ name: 'dynamodb', stop: () => dynamo.close() });
+    const dynamoClient = createLocalDynamoDbClient(dynamo.endpoint);
+    try {
+      await ensureTables(dynamoClient);
+    } finally {
+      dynamoClient.destroy();
+    }
+
+    const sqs = await startSqs({ host });
+    stops.push({ name: 'sqs', stop: () => sqs.close() });
+
+    const cognito = await startCognito({ dataDir, host });
+    stops.push({ name: 'cognito', stop: () => cognito.close() });
+
+    const fleet = await startFleet({
+      ...fleetOptionsFromEnv({ ...process.env, ...options.env }),
+      host,
+      ...options.fleet,
+    });
+    stops.push({ name: 'fleet', stop: () => fleet.close() });
+
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      USER_POOL_ISSUER: cognito.issuer,
+      USER_POOL_CLIENT_ID: cognito.userPoolClientId,
+      INFERENCE_SERVERS: fleet.servers.map((server) => `${server.id}=${server.baseUrl}`).join(','),
+      POWERTOOLS_SERVICE_NAME: 'chat',
+    };
+    for (const table of tables) env[table.envVar] = table.id;
+    for (const queue of queues) {
+      const queueUrl = sqs.queueUrls[queue.id];
+      if (queueUrl === undefined) throw new Error(`SQS emulator has no queue ${queue.id}`);
+      env[queue.envVar] = queueUrl;
+    }
+    Object.assign(env, options.env);
+    for (const [name, value] of Object.entries(env)) process.env[name] = value;
+
+    installAwsLambdaShim();
+    const routes: GatewayRoute[] = [];
+    for (const definition of routeDefinitions) {
+      routes.push({ definition, handler: await loadHandler(definition.entry) });
+    }
+
+    const config: PublicConfig = {
+      region: cognito.region,
+      userPoolId: cognito.userPoolId,
+      userPoolClientId: cognito.userPoolClientId,
+      cognitoEndpoint: cognito.endpoint,
+    };
+    const configJson = JSON.stringify(config);
+    const gateway = await startGateway({
+      host,
+      port: options.port ?? 3000,
+      routes,
+      staticDir: options.staticDir ?? join(REPO_ROOT, 'web'),
+      log,
+      extraRoutes: [
+        {
+          method: 'GET',
+          path: '/config.json',
+          handle: (_req, res) => {
+            res
+              .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+              .end(configJson);
+          },
+        },
+      ],
+    });
+    stops.push({ name: 'gateway', stop: () => gateway.close() });
+
+    const context: BackgroundContext = {
+      env,
+      dynamoEndpoint: dynamo.endpoint,
+      queueUrls: sqs.queueUrls,
+      fleet,
+      log,
+    };
+    for (const task of options.backgroundTasks ?? defaultBackgroundTasks) {
+      stops.push({ name: task.name, stop: await task.start(context) });
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: gateway.url,
+      config,
+      cognito,
+      fleet,
+      gateway,
+      dynamoEndpoint: dynamo.endpoint,
+      queueUrls: sqs.queueUrls,
+      env,
+      stop: () => {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
