@@ -9,6 +9,17 @@ export interface ChatRequest {
   readonly conversationId?: string;
   /** How many times the client already retried after a 503 (`x-retry-attempt`); drives its backoff. */
   readonly retryAttempt?: number;
+  /** `Idempotency-Key` header: a retry with the same key never starts a second inference. */
+  readonly idempotencyKey?: string;
+}
+
+/** The `Idempotency-Key` header: optional, and when present 1-128 safe characters (UUIDs fit). */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!CLIENT_ID_PATTERN.test(value)) {
+    throw invalidRequest('"Idempotency-Key" must be 1-128 characters of letters, digits, "_" or "-".');
+  }
+  return value;
 }
 
 /** The `x-retry-attempt` header: absent means a first attempt. */

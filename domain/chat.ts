@@ -1,21 +1,25 @@
+import { createHash } from 'node:crypto';
 import type { ChatRequest } from './chat-request';
 import { buildContext } from './context';
-import { DomainError, isDomainError } from './errors';
+import { DomainError, type ErrorCode, isDomainError } from './errors';
 import type { Admission } from './fleet-gate';
 import { ulid } from './ids';
 import type {
   Clock,
+  IdempotencyClaim,
+  IdempotencyClaims,
   InferenceServer,
   Log,
   ModelChunk,
   ModelClient,
   NewTurn,
   ServerSelector,
+  StopFlags,
   Tokenizer,
   TurnRepository,
   TurnWriteQueue,
 } from './ports';
-import type { Caller, TokenUsage, TurnOutcome } from './turn';
+import type { Caller, ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface ChatConfig {
   readonly model: string;
@@ -29,6 +33,8 @@ export interface ChatConfig {
   readonly firstTokenTimeoutMs: number;
   /** Wall-time cap of a whole turn: a stream that runs longer is cut and the turn marked failed. */
   readonly maxTurnMs: number;
+  /** How often a streaming turn checks whether its owner pressed stop. */
+  readonly stopPollMs: number;
 }
 
 export interface ChatDeps {
@@ -37,6 +43,8 @@ export interface ChatDeps {
   readonly admission: Admission;
   readonly tokenizer: Tokenizer;
   readonly writeQueue: TurnWriteQueue;
+  readonly stopFlags: StopFlags;
+  readonly idempotency: IdempotencyClaims;
   readonly clock: Clock;
   readonly log: Log;
   readonly config: ChatConfig;
@@ -46,7 +54,7 @@ export type TurnEvent =
   | { readonly type: 'content'; readonly text: string }
   | {
       readonly type: 'end';
-      readonly status: TurnOutcome['status'];
+      readonly status: 'completed' | 'stopped';
       /** True when the final state reached the table; false when it was parked on the write queue. */
       readonly stored: boolean;
       readonly finishReason?: string;
@@ -57,13 +65,17 @@ export type TurnEvent =
 export interface ActiveTurn {
   readonly messageId: string;
   readonly conversationId: string;
-  readonly server: InferenceServer;
+  /** The server answering; absent when the answer is replayed from the table (Idempotency-Key retry). */
+  readonly serverId?: string;
   /** The first content chunk (already received when begin() resolves), then the rest, then one end or error. */
   events(): AsyncGenerator<TurnEvent>;
 }
 
 /** How many servers a prompt may try before the first token (the chosen one plus one failover). */
 const MAX_SERVER_ATTEMPTS = 2;
+
+/** Abort reason when the owner pressed stop: not an error, the turn ends `stopped`. */
+const STOPPED = Symbol('stopped');
 
 export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
@@ -76,11 +88,31 @@ export class ChatService {
   async begin(caller: Caller, request: ChatRequest): Promise<ActiveTurn> {
     const { clock, config, repository, tokenizer } = this.deps;
     const startedAt = clock.now();
-    // First: a refused prompt costs nothing downstream (no read, no inference call, no stored turn).
-    const servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
-    const conversationId = request.conversationId ?? ulid(startedAt);
+    const requestHash = hashRequest(request);
 
-    let earlier: Awaited<ReturnType<TurnRepository['listTurns']>>['turns'] = [];
+    // A retry with a known key never starts a second inference: it gets what the first attempt became.
+    if (request.idempotencyKey) {
+      const existing = await this.deps.idempotency.get(caller.userId, request.idempotencyKey);
+      if (existing) return this.replay(caller, existing, requestHash);
+    }
+
+    // A refused prompt costs nothing downstream: no read, no inference call, no stored turn.
+    const servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
+
+    const turn: NewTurn = {
+      userId: caller.userId,
+      id: ulid(startedAt),
+      conversationId: request.conversationId ?? ulid(startedAt),
+      userMessage: request.prompt,
+      createdAt: new Date(startedAt).toISOString(),
+    };
+    if (request.idempotencyKey) {
+      const claim = { messageId: turn.id, conversationId: turn.conversationId, requestHash };
+      const holder = await this.deps.idempotency.claim(caller.userId, request.idempotencyKey, claim);
+      if (holder) return this.replay(caller, holder, requestHash);
+    }
+
+    let earlier: Turn[] = [];
     if (request.conversationId) {
       const page = await repository.listTurns(caller.userId, {
         limit: config.contextTurnsToRead,
@@ -90,14 +122,6 @@ export class ChatService {
     }
     const context = buildContext(earlier, request.prompt, config.contextTokenBudget, tokenizer);
 
-    const turn: NewTurn = {
-      userId: caller.userId,
-      id: ulid(startedAt),
-      conversationId,
-      userMessage: request.prompt,
-      createdAt: new Date(startedAt).toISOString(),
-    };
-    // Chosen before anything is written: a prompt refused for load costs nothing downstream.
     const firstServer = await servers.pick(new Set());
     const controller = new AbortController();
     const turnTimer = setTimeout(
@@ -117,6 +141,11 @@ export class ChatService {
         return false;
       },
     );
+    const stopPoller = this.pollStop(turn, controller);
+    const release = () => {
+      clearTimeout(turnTimer);
+      clearInterval(stopPoller);
+    };
 
     try {
       const { server, iterator, first } = await this.openStream(
@@ -125,22 +154,22 @@ export class ChatService {
         servers,
         firstServer,
       );
-      const contextInfo = { context_turns: context.contextTurns, context_tokens: context.contextTokens };
       this.deps.log.info('first token', {
         message_id: turn.id,
         server: server.id,
         ttft_ms: clock.now() - startedAt,
-        ...contextInfo,
+        context_turns: context.contextTurns,
+        context_tokens: context.contextTokens,
       });
+      const live = { ...turn, server: server.id };
       return {
         messageId: turn.id,
-        conversationId,
-        server,
-        events: () =>
-          this.continueTurn({ ...turn, server: server.id }, first, iterator, started, controller, turnTimer),
+        conversationId: turn.conversationId,
+        serverId: server.id,
+        events: () => this.continueTurn(live, first, iterator, started, controller, release),
       };
     } catch (error) {
-      clearTimeout(turnTimer);
+      release();
       controller.abort();
       const domainError = toDomainError(error);
       // The prompt never got an answer: record the attempt honestly (failed), then tell the client.
@@ -150,9 +179,68 @@ export class ChatService {
     }
   }
 
+  /** Checks the stop flag on a timer, so a stop is noticed even while the server is silent. */
+  private pollStop(turn: NewTurn, controller: AbortController): ReturnType<typeof setInterval> {
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || controller.signal.aborted) return;
+      checking = true;
+      this.deps.stopFlags
+        .isRequested(turn.userId, turn.id)
+        .then((stop) => {
+          if (stop && !controller.signal.aborted) controller.abort(STOPPED);
+        })
+        .catch((error: unknown) => {
+          this.deps.log.warn('stop flag check failed', { message_id: turn.id, error: errorName(error) });
+        })
+        .finally(() => {
+          checking = false;
+        });
+    }, this.deps.config.stopPollMs);
+    return timer;
+  }
+
+  /** What an earlier attempt with the same Idempotency-Key became. */
+  private async replay(caller: Caller, claim: IdempotencyClaim, requestHash: string): Promise<ActiveTurn> {
+    if (claim.requestHash !== requestHash) {
+      throw new DomainError('conflict', 'This Idempotency-Key was already used with a different request.');
+    }
+    const turn = await this.deps.repository.getTurn(caller.userId, claim.messageId);
+    if (!turn || turn.status === 'in_progress') {
+      throw new DomainError(
+        'in_progress',
+        'The first request with this Idempotency-Key is still being answered.',
+        {
+          message_id: claim.messageId,
+        },
+      );
+    }
+    if (turn.status === 'failed' || turn.status === 'interrupted') {
+      const code: ErrorCode = turn.status === 'interrupted' ? 'upstream_error' : toErrorCode(turn.errorCode);
+      throw new DomainError(code, 'The first request with this Idempotency-Key failed.', {
+        message_id: claim.messageId,
+      });
+    }
+    const status = turn.status;
+    return {
+      messageId: turn.id,
+      conversationId: turn.conversationId,
+      async *events() {
+        if (turn.assistantResponse) yield { type: 'content', text: turn.assistantResponse };
+        yield {
+          type: 'end',
+          status,
+          stored: true,
+          ...(turn.finishReason ? { finishReason: turn.finishReason } : {}),
+          ...(turn.usage ? { usage: turn.usage } : {}),
+        };
+      },
+    };
+  }
+
   /** Opens a stream on a chosen server and waits for its first content; fails over once before any token. */
   private async openStream(
-    messages: ReturnType<typeof buildContext>['messages'],
+    messages: ChatMessage[],
     signal: AbortSignal,
     servers: ServerSelector,
     firstServer: InferenceServer,
@@ -210,7 +298,7 @@ export class ChatService {
     iterator: AsyncIterator<ModelChunk>,
     started: Promise<boolean>,
     controller: AbortController,
-    turnTimer: ReturnType<typeof setTimeout>,
+    release: () => void,
   ): AsyncGenerator<TurnEvent> {
     let answer = '';
     let finishReason: string | undefined;
@@ -218,6 +306,7 @@ export class ChatService {
     try {
       let chunk: ModelChunk | undefined = first;
       while (chunk) {
+        if (controller.signal.aborted) throw controller.signal.reason;
         if (chunk.type === 'content') {
           answer += chunk.text;
           yield { type: 'content', text: chunk.text };
@@ -233,12 +322,23 @@ export class ChatService {
         throw new DomainError('upstream_error', 'The AI server ended the answer without finishing it.');
       }
     } catch (error) {
-      clearTimeout(turnTimer);
+      release();
+      const reason: unknown = controller.signal.reason;
       controller.abort();
-      const domainError = toDomainError(
-        controller.signal.reason instanceof DomainError ? controller.signal.reason : error,
-      );
+      // Close the upstream request at once: a stopped or failed answer must free its GPU slot.
+      await iterator.return?.().catch(() => undefined);
       await started;
+      if (reason === STOPPED) {
+        // The partial answer is kept, flagged stopped: the user chose to end it.
+        const stored = await this.finish(turn, {
+          status: 'stopped',
+          assistantResponse: answer,
+          finishReason: 'stop_requested',
+        });
+        yield { type: 'end', status: 'stopped', stored, finishReason: 'stop_requested' };
+        return;
+      }
+      const domainError = toDomainError(reason instanceof DomainError ? reason : error);
       // A cut-off answer is never marked completed: the partial text is kept on a failed turn only.
       const stored = await this.finish(turn, {
         status: 'failed',
@@ -248,14 +348,13 @@ export class ChatService {
       yield { type: 'error', error: domainError, stored };
       return;
     }
-    clearTimeout(turnTimer);
+    release();
     await started;
-    const outcome: TurnOutcome = {
-      status: 'completed',
+    const outcome = {
+      status: 'completed' as const,
       assistantResponse: answer,
       finishReason,
       ...(usage ? { usage } : {}),
-      updatedAt: new Date(this.deps.clock.now()).toISOString(),
     };
     const stored = await this.finish(turn, outcome);
     yield { type: 'end', status: 'completed', stored, finishReason, ...(usage ? { usage } : {}) };
@@ -266,11 +365,8 @@ export class ChatService {
    * durable queue (the persister applies it later); only if that fails too is the error raised.
    * Returns true when the table has it now, false when it is parked on the queue.
    */
-  private async finish(turn: NewTurn, outcome: Omit<TurnOutcome, 'updatedAt'> & { updatedAt?: string }) {
-    const full: TurnOutcome = {
-      ...outcome,
-      updatedAt: outcome.updatedAt ?? new Date(this.deps.clock.now()).toISOString(),
-    };
+  private async finish(turn: NewTurn, outcome: Omit<TurnOutcome, 'updatedAt'>): Promise<boolean> {
+    const full: TurnOutcome = { ...outcome, updatedAt: new Date(this.deps.clock.now()).toISOString() };
     try {
       await this.deps.repository.finishTurn(turn, full);
       return true;
@@ -296,6 +392,23 @@ async function firstMeaningfulChunk(
       throw new DomainError('upstream_error', 'The AI server closed the stream without an answer.');
     if (next.value.type === 'done' || next.value.text.length > 0) return next.value;
   }
+}
+
+/** What makes two POST /chat requests "the same" for an Idempotency-Key. */
+function hashRequest(request: ChatRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([request.prompt, request.conversationId ?? null]))
+    .digest('hex');
+}
+
+const REPLAYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'upstream_error',
+  'upstream_timeout',
+  'overloaded',
+]);
+
+function toErrorCode(code: string | undefined): ErrorCode {
+  return code !== undefined && REPLAYABLE_CODES.has(code) ? (code as ErrorCode) : 'upstream_error';
 }
 
 function toDomainError(error: unknown): DomainError {

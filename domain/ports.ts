@@ -57,6 +57,28 @@ export interface TurnRepository {
   getTurn(userId: string, id: string): Promise<Turn | undefined>;
   /** The caller's turns newest first. Throws invalid_request for a cursor that is not the caller's. */
   listTurns(userId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** Turns still in_progress that were created before `createdBefore` (epoch ms), any user: the sweeper's work. */
+  listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]>;
+}
+
+/** Stop requests for streaming turns: small items the streaming function polls while it streams. */
+export interface StopFlags {
+  request(userId: string, messageId: string): Promise<void>;
+  isRequested(userId: string, messageId: string): Promise<boolean>;
+}
+
+/** What an Idempotency-Key of POST /chat is bound to. */
+export interface IdempotencyClaim {
+  readonly messageId: string;
+  readonly conversationId: string;
+  /** Hash of the request the key was first used with: the same key with another prompt is a conflict. */
+  readonly requestHash: string;
+}
+
+export interface IdempotencyClaims {
+  get(userId: string, key: string): Promise<IdempotencyClaim | undefined>;
+  /** Claims the key; returns undefined when claimed now, or the claim that holds it already. */
+  claim(userId: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | undefined>;
 }
 
 export type ModelChunk =

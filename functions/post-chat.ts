@@ -2,21 +2,26 @@ import { PassThrough } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
+import { DynamoDbFleetRepository } from '../adapters/dynamodb/fleet-repository';
+import { DynamoDbIdempotencyClaims } from '../adapters/dynamodb/idempotency-claims';
+import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { gptTokenizer } from '../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
-import { parseServerList, RandomServerSelector } from '../adapters/inference/static-server-selector';
 import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
 import { type ActiveTurn, ChatService } from '../domain/chat';
-import { parseChatRequest } from '../domain/chat-request';
+import { parseChatRequest, parseIdempotencyKey, parseRetryAttempt } from '../domain/chat-request';
+import { FleetGate } from '../domain/fleet-gate';
 import { systemClock } from '../domain/ports';
-import { chatTable, turnWritesQueue } from '../lib/resources';
+import { chatTable, fleetTable, turnWritesQueue } from '../lib/resources';
 import { authenticate } from './commons/auth';
 import { getNumberFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './commons/env';
+import { backoffPolicyFromEnv, fleetPolicyFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
 import {
   errorResult,
   type HttpEvent,
   type HttpResult,
+  header,
   json,
   parseJsonBody,
   query,
@@ -29,13 +34,24 @@ import { SSE_DONE, sseData, sseEvent } from './commons/sse';
 
 const limits = { maxPromptChars: getNumberFromEnv('MAX_PROMPT_CHARS', 32_000) };
 
+const chatTableName = tableNameFromEnv(chatTable);
+
 const chat = new ChatService({
-  repository: new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable)),
+  repository: new DynamoDbTurnRepository(documentClient, chatTableName),
+  stopFlags: new DynamoDbStopFlags(documentClient, chatTableName, systemClock),
+  idempotency: new DynamoDbIdempotencyClaims(documentClient, chatTableName, systemClock),
   model: new OpenAiModelClient({
     connectTimeoutMs: getNumberFromEnv('INFERENCE_CONNECT_TIMEOUT_MS', 3_000),
     idleTimeoutMs: getNumberFromEnv('INFERENCE_IDLE_TIMEOUT_MS', 10_000),
   }),
-  servers: new RandomServerSelector(parseServerList(getStringFromEnv('INFERENCE_SERVERS'))),
+  admission: new FleetGate({
+    fleet: new DynamoDbFleetRepository(documentClient, tableNameFromEnv(fleetTable)),
+    clock: systemClock,
+    random: Math.random,
+    policy: fleetPolicyFromEnv(),
+    backoff: backoffPolicyFromEnv(),
+    cacheMs: heartbeatIntervalMs(),
+  }),
   tokenizer: gptTokenizer,
   writeQueue: new SqsTurnWriteQueue(new SQSClient({}), getStringFromEnv(turnWritesQueue.envVar)),
   clock: systemClock,
@@ -47,6 +63,7 @@ const chat = new ChatService({
     maxAnswerTokens: getNumberFromEnv('MAX_ANSWER_TOKENS', 1_024),
     firstTokenTimeoutMs: getNumberFromEnv('FIRST_TOKEN_TIMEOUT_MS', 15_000),
     maxTurnMs: getNumberFromEnv('MAX_TURN_SECONDS', 240) * 1000,
+    stopPollMs: getNumberFromEnv('STOP_POLL_MS', 400),
   },
 });
 
@@ -57,7 +74,11 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
   try {
     requireMethod(event, 'POST');
     const caller = await authenticate(event);
-    const request = parseChatRequest(parseJsonBody(event), query(event).stream === 'true', limits);
+    const request = {
+      ...parseChatRequest(parseJsonBody(event), query(event).stream === 'true', limits),
+      retryAttempt: parseRetryAttempt(header(event, 'x-retry-attempt')),
+      idempotencyKey: parseIdempotencyKey(header(event, 'idempotency-key')),
+    };
     logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
     const turn = await chat.begin(caller, request);
     logger.appendKeys({ message_id: turn.messageId });
@@ -147,7 +168,7 @@ function logTurnEnd(
     message_id: turn.messageId,
     status,
     stored,
-    server: turn.server.id,
+    server: turn.serverId,
     answer_chars: answerChars,
     duration_ms: Date.now() - receivedAt,
   });

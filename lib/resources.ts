@@ -34,7 +34,7 @@ export interface TableDefinition {
  * Chat history. Partition = user, sort = `TURN#<message id>` where message ids are time-ordered
  * (ULIDs), so one Query with ScanIndexForward=false pages a user's turns newest first.
  * Other item kinds share the partition: `STORE#<client id>` (idempotency claims of /chat/store),
- * `IDEM#<key>` (Idempotency-Key claims of /chat).
+ * `IDEM#<key>` (Idempotency-Key claims of /chat, expiring), `STOP#<message id>` (stop requests, expiring).
  * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation.
  */
 export const chatTable = {
@@ -48,9 +48,19 @@ export const chatTable = {
       partitionKey: { name: 'conv', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
     },
+    {
+      // Sparse: only in_progress turns carry `inflight` (= INFLIGHT#<shard>), removed when they end.
+      // The sweeper queries each shard for turns older than the longest possible stream.
+      indexName: 'byInflight',
+      partitionKey: { name: 'inflight', type: 'S' },
+      sortKey: { name: 'sk', type: 'S' },
+    },
   ],
   timeToLiveAttribute: 'expires_at',
 } as const satisfies TableDefinition;
+
+/** Shards of the byInflight index, so its write rate stays far below one partition's limit at scale. */
+export const INFLIGHT_SHARDS = 16;
 
 /**
  * Inference fleet load, written by the heartbeat and read by admission in the chat function.
@@ -138,7 +148,59 @@ export const routes = [
     tables: { ChatTable: 'readWrite' },
     queues: ['TurnWritesQueue'],
   },
+  {
+    id: 'PostStop',
+    method: 'POST',
+    path: '/chat/stop',
+    entry: 'functions/post-stop.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { ChatTable: 'readWrite' },
+    queues: [],
+  },
 ] as const satisfies readonly RouteDefinition[];
+
+export type FunctionTrigger =
+  | { readonly kind: 'schedule'; readonly everyMinutes: number }
+  | { readonly kind: 'queue'; readonly queue: (typeof queues)[number]['id']; readonly batchSize: number };
+
+/** Functions without a URL: run on a schedule or fed by a queue (locally: timers and an SQS poller). */
+export interface BackgroundFunctionDefinition extends Omit<RouteDefinition, 'method' | 'path' | 'streaming'> {
+  readonly trigger: FunctionTrigger;
+}
+
+export const backgroundFunctions = [
+  {
+    id: 'RunHeartbeat',
+    entry: 'functions/run-heartbeat.ts',
+    // EventBridge fires at most once a minute: each invocation loops for that minute (see the entry file).
+    trigger: { kind: 'schedule', everyMinutes: 1 },
+    timeoutSeconds: 75,
+    memoryMb: 256,
+    tables: { FleetTable: 'readWrite' },
+    queues: [],
+  },
+  {
+    id: 'PersistTurns',
+    entry: 'functions/persist-turns.ts',
+    trigger: { kind: 'queue', queue: 'TurnWritesQueue', batchSize: 10 },
+    // The queue's visibility timeout (60 s) must be at least six times this.
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { ChatTable: 'readWrite' },
+    queues: [],
+  },
+  {
+    id: 'SweepTurns',
+    entry: 'functions/sweep-turns.ts',
+    trigger: { kind: 'schedule', everyMinutes: 5 },
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    tables: { ChatTable: 'readWrite' },
+    queues: [],
+  },
+] as const satisfies readonly BackgroundFunctionDefinition[];
 
 /** The Cognito group whose members are premium tier. */
 export const PREMIUM_GROUP = 'premium';

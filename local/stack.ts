@@ -8,16 +8,18 @@
  * would keep the first one's clients. Tests that need several stacks spawn local/main.ts.
  */
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { queues, routes as routeDefinitions, tables } from '../lib/resources';
 import { installAwsLambdaShim } from './awslambda-shim';
+import { localBackgroundTasks } from './background';
 import { type LocalCognito, startCognito } from './emulators/cognito';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
 import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
 import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
+import { loadHandler, REPO_ROOT } from './handlers';
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+export { loadHandler, REPO_ROOT };
+
 const REGION = 'us-east-1';
 
 /** What the browser needs to sign in; served at GET /config.json. */
@@ -48,8 +50,8 @@ export interface BackgroundTask {
   start(context: BackgroundContext): StopFunction | Promise<StopFunction>;
 }
 
-/** The local stand-ins for schedules and event source mappings: add one line per task. */
-export const defaultBackgroundTasks: readonly BackgroundTask[] = [];
+/** The local stand-ins for schedules and event source mappings (local/background.ts). */
+export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
 
 export interface LocalStackOptions {
   /** Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state). */
@@ -79,15 +81,6 @@ export interface LocalStack {
   /** The environment the stack set for the handlers. */
   readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
-}
-
-/** Imports an entry file (relative to the repository root) and returns its `handler` export. */
-export async function loadHandler(entry: string): Promise<unknown> {
-  const module: unknown = await import(pathToFileURL(join(REPO_ROOT, entry)).href);
-  const handler: unknown =
-    typeof module === 'object' && module !== null ? Reflect.get(module, 'handler') : undefined;
-  if (typeof handler !== 'function') throw new Error(`${entry} does not export a handler function`);
-  return handler;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {

@@ -20,11 +20,20 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors';
+import { ulid } from '../../domain/ids';
 import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepository } from '../../domain/ports';
 import type { Turn, TurnOutcome, TurnStatus } from '../../domain/turn';
+import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { type CursorKey, decodeCursor, encodeCursor, TURN_PREFIX } from './cursor';
 
 export const CONVERSATION_INDEX = 'byConversation';
+export const INFLIGHT_INDEX = 'byInflight';
+
+/** The byInflight shard of a turn: spread by a hash of its id so no shard takes most writes. */
+export function inflightKey(id: string): string {
+  const shard = createHash('sha256').update(id).digest().readUInt16BE(0) % INFLIGHT_SHARDS;
+  return `INFLIGHT#${shard}`;
+}
 const STORE_PREFIX = 'STORE#';
 /** Upper bound on a history page; the use case normally asks for far fewer. */
 export const MAX_HISTORY_LIMIT = 1000;
@@ -52,6 +61,8 @@ interface TurnItem {
   readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number };
   readonly error_code?: string;
   readonly server?: string;
+  /** Only while in_progress: the sparse byInflight index key. */
+  readonly inflight?: string;
 }
 
 interface StoreClaimItem {
@@ -102,6 +113,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
       status: 'in_progress',
       created_at: turn.createdAt,
       updated_at: turn.createdAt,
+      inflight: inflightKey(turn.id),
       ...(turn.server === undefined ? {} : { server: turn.server }),
     };
     try {
@@ -121,7 +133,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
   }
 
   async finishTurn(turn: NewTurn, outcome: TurnOutcome): Promise<boolean> {
-    const names: Record<string, string> = { '#pk': 'pk', '#status': 'status' };
+    const names: Record<string, string> = { '#pk': 'pk', '#status': 'status', '#inflight': 'inflight' };
     const values: Record<string, unknown> = { ':in_progress': 'in_progress' };
     const sets: string[] = [];
     // Start attributes: kept when the in_progress item exists, written when its write was lost.
@@ -159,7 +171,8 @@ export class DynamoDbTurnRepository implements TurnRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          // Leaving in_progress also leaves the sparse in-flight index.
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight`,
           ConditionExpression: 'attribute_not_exists(#pk) OR #status = :in_progress',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -272,6 +285,42 @@ export class DynamoDbTurnRepository implements TurnRepository {
         ...(conv === undefined ? {} : { conv }),
       }),
     };
+  }
+
+  async listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]> {
+    // Sort keys are TURN#<ulid>; a ulid of the cut-off time with the lowest random part bounds them.
+    const bound = turnSortKey(`${ulid(Math.max(0, Math.floor(createdBefore))).slice(0, 10)}0000000000000000`);
+    const found: NewTurn[] = [];
+    for (let shard = 0; shard < INFLIGHT_SHARDS && found.length < limit; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const output = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INFLIGHT_INDEX,
+            KeyConditionExpression: 'inflight = :shard AND sk < :bound',
+            ExpressionAttributeValues: { ':shard': `INFLIGHT#${shard}`, ':bound': bound },
+            Limit: limit - found.length,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of output.Items ?? []) {
+          const turn = toTurn(item);
+          // The index is eventually consistent: skip turns that ended since.
+          if (turn.status !== 'in_progress') continue;
+          found.push({
+            userId: turn.userId,
+            id: turn.id,
+            conversationId: turn.conversationId,
+            userMessage: turn.userMessage,
+            createdAt: turn.createdAt,
+            ...(turn.server ? { server: turn.server } : {}),
+          });
+        }
+        startKey = output.LastEvaluatedKey;
+      } while (startKey && found.length < limit);
+    }
+    return found;
   }
 
   private async getTurnItem(userId: string, sk: string): Promise<Turn | undefined> {

@@ -1,0 +1,72 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock, IdempotencyClaim, IdempotencyClaims } from '../../domain/ports';
+
+/** How long an Idempotency-Key is remembered (as Stripe does): retries come within minutes, not days. */
+const CLAIM_TTL_SECONDS = 24 * 3600;
+
+export const idempotencySortKey = (key: string) => `IDEM#${key}`;
+
+/**
+ * Idempotency-Key claims of POST /chat, one item per key in the caller's partition (so keys are per
+ * user). No `conv` attribute: claims never appear in a conversation. DynamoDB's TTL deletes expired
+ * claims eventually (dynalite never does), so reads and the claim condition also treat them as absent.
+ */
+export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(userId: string, key: string): Promise<IdempotencyClaim | undefined> {
+    const output = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: userId, sk: idempotencySortKey(key) },
+        ConsistentRead: true,
+      }),
+    );
+    return this.live(output.Item);
+  }
+
+  async claim(userId: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | undefined> {
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: userId,
+            sk: idempotencySortKey(key),
+            message_id: claim.messageId,
+            conversation_id: claim.conversationId,
+            request_hash: claim.requestHash,
+            expires_at: nowSeconds + CLAIM_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      const existing = await this.get(userId, key);
+      if (!existing) throw new Error('Idempotency claim vanished after a failed conditional put');
+      return existing;
+    }
+  }
+
+  private live(item: Record<string, unknown> | undefined): IdempotencyClaim | undefined {
+    if (!item) return undefined;
+    const { message_id, conversation_id, request_hash, expires_at } = item;
+    if (typeof expires_at === 'number' && expires_at < Math.floor(this.clock.now() / 1000)) return undefined;
+    if (
+      typeof message_id !== 'string' ||
+      typeof conversation_id !== 'string' ||
+      typeof request_hash !== 'string'
+    ) {
+      throw new Error('Malformed idempotency claim');
+    }
+    return { messageId: message_id, conversationId: conversation_id, requestHash: request_hash };
+  }
+}

@@ -1,0 +1,33 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
+import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import { applyPendingWrite, parsePendingWrite } from '../domain/turn-lifecycle';
+import { chatTable } from '../lib/resources';
+import { logger } from './commons/logger';
+import { withLogging } from './commons/middleware';
+
+const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
+const processor = new BatchProcessor(EventType.SQS);
+
+async function persistRecord(record: SQSRecord): Promise<void> {
+  const write = parsePendingWrite(record.body);
+  const applied = await applyPendingWrite(repository, write);
+  logger.info('parked turn write applied', {
+    message_id: write.turn.id,
+    status: write.outcome.status,
+    applied,
+    receive_count: record.attributes.ApproximateReceiveCount,
+  });
+}
+
+/**
+ * SQS event source with partial batch responses: a record that fails (the table still throttling) is
+ * retried alone; after maxReceiveCount receives it lands in the DLQ, which has an alarm.
+ */
+export async function persistTurns(event: SQSEvent): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, persistRecord, processor);
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>().use(withLogging()).handler(persistTurns);

@@ -1,0 +1,24 @@
+import middy from '@middy/core';
+import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
+import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import { systemClock } from '../domain/ports';
+import { sweepInterruptedTurns } from '../domain/turn-lifecycle';
+import { chatTable } from '../lib/resources';
+import { getNumberFromEnv } from './commons/env';
+import { logger } from './commons/logger';
+import { withLogging } from './commons/middleware';
+
+const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
+/** Longer than the chat function's Lambda timeout (300 s): only turns whose process died match. */
+const interruptedAfterMs = getNumberFromEnv('INTERRUPTED_AFTER_SECONDS', 360) * 1000;
+
+export async function sweepTurns(): Promise<{ marked: number }> {
+  const marked = await sweepInterruptedTurns(
+    { repository, clock: systemClock, log: logger },
+    interruptedAfterMs,
+  );
+  logger.info('sweep done', { marked });
+  return { marked };
+}
+
+export const handler = middy().use(withLogging()).handler(sweepTurns);
