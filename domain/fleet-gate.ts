@@ -6,6 +6,7 @@ import {
   type FleetPolicy,
   type FleetState,
   retryAfterSeconds,
+  type ServerLoad,
 } from './fleet';
 import type { Clock, FleetRepository, InferenceServer, ServerSelector } from './ports';
 import { chooseServer } from './routing';
@@ -16,7 +17,23 @@ export interface Admission {
   admit(tier: Tier, retryAttempt: number): Promise<ServerSelector>;
 }
 
+/**
+ * How prompts are admitted and routed:
+ * - `load_based` (default): the fleet mode decides (free tier shed by ratio, then everyone when saturated),
+ *   and nothing goes to a server at or above its safe threshold;
+ * - `static_reservation`: the first `reservedServers` servers (by id) serve premium only, free tier uses the
+ *   rest; each within its safe threshold. No shedding by load.
+ * - `admit_all`: no admission and no thresholds: every prompt goes to the server with most headroom, however
+ *   deep its queue ("everyone gets slower").
+ * The last two exist to be measured against (bench/overload.ts), and as a switch an operator can flip.
+ */
+export type AdmissionPolicy =
+  | { readonly kind: 'load_based' }
+  | { readonly kind: 'static_reservation'; readonly reservedServers: number }
+  | { readonly kind: 'admit_all' };
+
 export interface FleetGateDeps {
+  readonly admissionPolicy?: AdmissionPolicy;
   readonly fleet: Pick<FleetRepository, 'getState'>;
   readonly clock: Clock;
   readonly random: () => number;
@@ -63,6 +80,21 @@ export class FleetGate implements Admission {
     };
   }
 
+  private serversFor(
+    policy: AdmissionPolicy,
+    tier: Tier,
+    servers: readonly ServerLoad[],
+  ): readonly ServerLoad[] {
+    if (policy.kind !== 'static_reservation' || tier === 'premium') return servers;
+    const reserved = new Set(
+      [...servers]
+        .map((server) => server.id)
+        .sort()
+        .slice(0, policy.reservedServers),
+    );
+    return servers.filter((server) => !reserved.has(server.id));
+  }
+
   private refusal(
     tier: Tier,
     retryAttempt: number,
@@ -97,4 +129,23 @@ export class FleetGate implements Admission {
       return this.snapshot?.state;
     }
   }
+}
+
+/** admit_all's fallback when every server is past its threshold: the least queued healthy one. */
+function leastLoaded(
+  servers: readonly ServerLoad[],
+  exclude: ReadonlySet<string>,
+  extra: ReadonlyMap<string, number>,
+): ServerLoad | undefined {
+  let best: ServerLoad | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (const server of servers) {
+    if (exclude.has(server.id) || !server.healthy) continue;
+    const load = (server.running + server.waiting + (extra.get(server.id) ?? 0)) / server.capacity;
+    if (load < bestLoad) {
+      best = server;
+      bestLoad = load;
+    }
+  }
+  return best;
 }

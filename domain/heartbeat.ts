@@ -5,9 +5,9 @@
  * Overlapping heartbeat runs (an EventBridge invocation starting while the previous one still loops, or
  * a duplicate delivery) are expected: the state is written only if its version did not change since it
  * was read. The loser of a race re-reads; when the winner's state was computed after the loser's scrape
- * started, it already reflects a view at least as fresh and the loser keeps it (writing again would step
- * the free admit ratio twice for one observation); otherwise the loser recomputes from the winner's state
- * and tries again, a bounded number of times.
+ * started, it comes from the same tick and the loser keeps it (writing again would step the free admit
+ * ratio twice for one observation); otherwise the loser recomputes from the winner's state and tries
+ * again, a bounded number of times.
  */
 import { type FleetPolicy, type FleetState, isAvailable, nextFleetState, type ServerLoad } from './fleet';
 import type { Clock, FleetRepository, InferenceServer, LoadProbe, Log } from './ports';
@@ -41,7 +41,7 @@ export async function runHeartbeatTick(deps: HeartbeatDeps): Promise<FleetState>
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const previous = await fleet.getState();
     if (attempt > 1 && previous !== undefined && previous.updatedAt >= scrapeStartedAt) {
-      // A concurrent run computed this state from a scrape at least as recent as ours: keep it.
+      // A concurrent run wrote a state for this same tick: keep it rather than step the hysteresis twice.
       return previous;
     }
     const next = nextFleetState(previous, servers, clock.now(), policy);

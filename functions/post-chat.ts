@@ -16,7 +16,12 @@ import { systemClock } from '../domain/ports';
 import { chatTable, fleetTable, turnWritesQueue } from '../lib/resources';
 import { authenticate } from './commons/auth';
 import { getNumberFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './commons/env';
-import { backoffPolicyFromEnv, fleetPolicyFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
+import {
+  admissionPolicyFromEnv,
+  backoffPolicyFromEnv,
+  fleetPolicyFromEnv,
+  heartbeatIntervalMs,
+} from './commons/fleet-policy';
 import {
   errorResult,
   type HttpEvent,
@@ -45,6 +50,7 @@ const chat = new ChatService({
     idleTimeoutMs: getNumberFromEnv('INFERENCE_IDLE_TIMEOUT_MS', 10_000),
   }),
   admission: new FleetGate({
+    admissionPolicy: admissionPolicyFromEnv(),
     fleet: new DynamoDbFleetRepository(documentClient, tableNameFromEnv(fleetTable)),
     clock: systemClock,
     random: Math.random,

@@ -1,6 +1,8 @@
 /**
  * `npm start`: the whole app locally. Settings: PORT (3000; 0 = any free port), HOST (127.0.0.1),
- * DATA_DIR (.data), and the fleet's LOCAL_FLEET_* variables (see local/fleet/fleet.ts).
+ * DATA_DIR (.data), the fleet's LOCAL_FLEET_* variables (see local/fleet/fleet.ts), and to use services
+ * this process does not start: LOCAL_DYNAMODB_ENDPOINT (instead of dynalite) and INFERENCE_SERVERS
+ * (instead of the simulated fleet).
  * Prints one line once it serves, then one JSON log line per invocation; SIGINT/SIGTERM stop it
  * cleanly (servers closed, cognito-local killed) with exit code 0.
  */

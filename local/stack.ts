@@ -35,7 +35,8 @@ export interface BackgroundContext {
   readonly env: Readonly<Record<string, string>>;
   readonly dynamoEndpoint: string;
   readonly queueUrls: Readonly<Record<string, string>>;
-  readonly fleet: FleetHandle;
+  /** Absent when INFERENCE_SERVERS points at servers this stack did not start. */
+  readonly fleet: FleetHandle | undefined;
   readonly log: GatewayLogger;
 }
 
@@ -74,7 +75,7 @@ export interface LocalStack {
   readonly url: string;
   readonly config: PublicConfig;
   readonly cognito: LocalCognito;
-  readonly fleet: FleetHandle;
+  readonly fleet: FleetHandle | undefined;
   readonly gateway: Gateway;
   readonly dynamoEndpoint: string;
   readonly queueUrls: Readonly<Record<string, string>>;
@@ -101,9 +102,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
 
+  const settings = { ...process.env, ...options.env };
   try {
-    const dynamo = await startDynamoDb({ path: join(dataDir, 'dynamodb'), host });
-    stops.push({ name: 'dynamodb', stop: () => dynamo.close() });
+    // LOCAL_DYNAMODB_ENDPOINT: use another DynamoDB API (DynamoDB Local, a fault-injecting proxy) instead of
+    // the embedded dynalite; the tables are still created from lib/resources.ts.
+    const externalDynamo = settings.LOCAL_DYNAMODB_ENDPOINT;
+    const dynamo = externalDynamo
+      ? { endpoint: externalDynamo }
+      : await startDynamoDb({ path: join(dataDir, 'dynamodb'), host });
+    if ('close' in dynamo) stops.push({ name: 'dynamodb', stop: () => dynamo.close() });
     const dynamoClient = createLocalDynamoDbClient(dynamo.endpoint);
     try {
       await ensureTables(dynamoClient);
@@ -117,12 +124,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
 
-    const fleet = await startFleet({
-      ...fleetOptionsFromEnv({ ...process.env, ...options.env }),
-      host,
-      ...options.fleet,
-    });
-    stops.push({ name: 'fleet', stop: () => fleet.close() });
+    // INFERENCE_SERVERS: talk to these OpenAI-compatible servers (a real vLLM, or a fleet a test controls)
+    // instead of starting the simulated one. Format: id=baseUrl[|capacity],… (adapters/fleet/server-registry.ts).
+    const externalServers = settings.INFERENCE_SERVERS;
+    const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
+    const fleet = externalServers ? undefined : await startFleet(fleetOptions);
+    if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
+    // A server's capacity: its batch slots plus a short queue (two), as for a real deployment.
+    const capacity = (fleetOptions.slots ?? 8) + 2;
+    const inferenceServers =
+      externalServers ??
+      (fleet?.servers ?? []).map((server) => `${server.id}=${server.baseUrl}|${capacity}`).join(',');
+    log({ level: 'info', msg: 'inference_servers', servers: inferenceServers });
 
     const env: Record<string, string> = {
       AWS_REGION: REGION,
@@ -133,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       USER_POOL_ISSUER: cognito.issuer,
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
-      INFERENCE_SERVERS: fleet.servers.map((server) => `${server.id}=${server.baseUrl}`).join(','),
+      INFERENCE_SERVERS: inferenceServers,
       POWERTOOLS_SERVICE_NAME: 'chat',
     };
     for (const table of tables) env[table.envVar] = table.id;

@@ -4,7 +4,22 @@ import {
   defaultFleetPolicy,
   type FleetPolicy,
 } from '../../domain/fleet';
-import { getNumberFromEnv } from './env';
+import type { AdmissionPolicy } from '../../domain/fleet-gate';
+import { getNumberFromEnv, getOptionalStringFromEnv } from './env';
+
+/** ADMISSION_POLICY = load_based (default) | static_reservation (+ PREMIUM_RESERVED_SERVERS, 1) | admit_all. */
+export function admissionPolicyFromEnv(): AdmissionPolicy {
+  const kind = getOptionalStringFromEnv('ADMISSION_POLICY', 'load_based');
+  switch (kind) {
+    case 'load_based':
+    case 'admit_all':
+      return { kind };
+    case 'static_reservation':
+      return { kind, reservedServers: getNumberFromEnv('PREMIUM_RESERVED_SERVERS', 1) };
+    default:
+      throw new Error(`ADMISSION_POLICY must be load_based, static_reservation or admit_all, got "${kind}".`);
+  }
+}
 
 /** Heartbeat period; the chat function reuses one fleet-state read for at most this long. */
 export function heartbeatIntervalMs(): number {
