@@ -11,6 +11,7 @@ import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
 import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
 import { type ActiveTurn, ChatService } from '../domain/chat';
 import { parseChatRequest, parseIdempotencyKey, parseRetryAttempt } from '../domain/chat-request';
+import { isDomainError } from '../domain/errors';
 import { FleetGate } from '../domain/fleet-gate';
 import { systemClock } from '../domain/ports';
 import { chatTable, fleetTable, turnWritesQueue } from '../lib/resources';
@@ -34,6 +35,7 @@ import {
 } from './commons/http';
 import { mapError } from './commons/http-errors';
 import { logger } from './commons/logger';
+import { recordAdmitted, recordParked, recordShed } from './commons/metrics';
 import { withCorrelationId, withLogging } from './commons/middleware';
 import { SSE_DONE, sseData, sseEvent } from './commons/sse';
 
@@ -86,8 +88,17 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
       idempotencyKey: parseIdempotencyKey(header(event, 'idempotency-key')),
     };
     logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
-    const turn = await chat.begin(caller, request);
+    let turn: ActiveTurn;
+    try {
+      turn = await chat.begin(caller, request);
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'overloaded') {
+        recordShed(caller.tier, String(error.details.reason ?? 'overloaded'));
+      }
+      throw error;
+    }
     logger.appendKeys({ message_id: turn.messageId });
+    if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
     return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
   } catch (error) {
     return errorResult(error, logger);

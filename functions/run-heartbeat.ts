@@ -42,12 +42,14 @@ import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbFleetRepository } from '../adapters/dynamodb/fleet-repository';
 import { MetricsLoadProbe } from '../adapters/fleet/metrics-load-probe';
 import { parseFleetServers } from '../adapters/fleet/server-registry';
+import type { FleetMode, FleetState } from '../domain/fleet';
 import { type HeartbeatDeps, runHeartbeatTick } from '../domain/heartbeat';
 import { systemClock } from '../domain/ports';
 import { fleetTable } from '../lib/resources';
 import { getNumberFromEnv, getStringFromEnv } from './commons/env';
 import { fleetPolicyFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
 import { logger } from './commons/logger';
+import { recordFleet } from './commons/metrics';
 import { withLogging } from './commons/middleware';
 
 /** The thresholds, shared with the chat function (which imports them from commons/fleet-policy). */
@@ -65,6 +67,8 @@ export const TIMEOUT_MARGIN_MS = 2_000;
 
 export interface HeartbeatLoopDeps extends HeartbeatDeps {
   readonly intervalMs: number;
+  /** Called with each new fleet state (metrics); optional so tests need not care. */
+  readonly onState?: (state: FleetState) => void;
   /** Waits between ticks; tests pass one that advances their fake clock. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Aborting it ends the loop after the current tick (local runtime shutdown). */
@@ -90,7 +94,8 @@ export async function runHeartbeat(
   let failures = 0;
   while (!deps.signal?.aborted) {
     try {
-      await runHeartbeatTick(deps);
+      const state = await runHeartbeatTick(deps);
+      deps.onState?.(state);
     } catch (error) {
       failures++;
       deps.log.error('heartbeat tick failed', {
@@ -133,7 +138,20 @@ export function heartbeatDepsFromEnv(): HeartbeatLoopDeps & { readonly runForMs:
     policy: fleetPolicyFromEnv(),
     log: logger,
     intervalMs,
+    onState: fleetMetricsEvery(10_000),
     runForMs: getNumberFromEnv('HEARTBEAT_RUN_SECONDS', DEFAULT_RUN_SECONDS) * 1000,
+  };
+}
+
+/** Fleet load and mode as metrics: at every mode change, else every `periodMs` (a minute holds several points). */
+function fleetMetricsEvery(periodMs: number): (state: FleetState) => void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let lastMode: FleetMode | undefined;
+  return (state) => {
+    if (state.mode === lastMode && state.updatedAt - lastAt < periodMs) return;
+    lastAt = state.updatedAt;
+    lastMode = state.mode;
+    recordFleet(state.mode, state.load);
   };
 }
 

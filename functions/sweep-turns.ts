@@ -6,6 +6,7 @@ import { sweepInterruptedTurns } from '../domain/turn-lifecycle';
 import { chatTable } from '../lib/resources';
 import { getNumberFromEnv } from './commons/env';
 import { logger } from './commons/logger';
+import { recordInterrupted } from './commons/metrics';
 import { withLogging } from './commons/middleware';
 
 const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
@@ -18,6 +19,7 @@ export async function sweepTurns(): Promise<{ marked: number }> {
     interruptedAfterMs,
   );
   logger.info('sweep done', { marked });
+  recordInterrupted(marked);
   return { marked };
 }
 

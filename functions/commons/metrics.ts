@@ -1,0 +1,39 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { FleetMode } from '../../domain/fleet';
+
+/**
+ * CloudWatch metrics as EMF lines (no API calls on the hot path). Each is published at once as a
+ * single metric, because a streaming turn ends after its handler has returned.
+ */
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ChatApp',
+  serviceName: 'chat',
+});
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+function emit(name: string, unit: Unit, value: number, dimensions: Record<string, string> = {}): void {
+  const single = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  single.addMetric(name, unit, value);
+}
+
+export const recordAdmitted = (tier: string, server: string | undefined, ttftMs: number) => {
+  emit('PromptsAdmitted', MetricUnit.Count, 1, { tier });
+  emit('TimeToFirstToken', MetricUnit.Milliseconds, ttftMs, server ? { server } : {});
+};
+
+export const recordShed = (tier: string, reason: string) =>
+  emit('PromptsShed', MetricUnit.Count, 1, { tier, reason });
+
+export const recordParked = () => emit('TurnsParked', MetricUnit.Count, 1);
+
+export const recordInterrupted = (count: number) => emit('TurnsInterrupted', MetricUnit.Count, count);
+
+const MODE_VALUE: Record<FleetMode, number> = { normal: 0, shed_free: 1, saturated: 2 };
+
+export const recordFleet = (mode: FleetMode, load: number) => {
+  emit('FleetMode', MetricUnit.Count, MODE_VALUE[mode]);
+  // Infinity (no server available) is not a number CloudWatch takes: report it as 10x overload.
+  emit('FleetLoad', MetricUnit.NoUnit, Number.isFinite(load) ? load : 10);
+};
