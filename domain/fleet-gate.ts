@@ -56,21 +56,28 @@ export class FleetGate implements Admission {
   constructor(private readonly deps: FleetGateDeps) {}
 
   async admit(tier: Tier, retryAttempt: number): Promise<ServerSelector> {
+    const policy = this.deps.admissionPolicy ?? { kind: 'load_based' };
     const state = await this.currentState();
-    const decision = admit(state, tier, this.deps.clock.now(), this.deps.random(), this.deps.policy);
-    if (!decision.admitted) throw this.refusal(tier, retryAttempt, decision.reason);
+    if (policy.kind === 'load_based') {
+      const decision = admit(state, tier, this.deps.clock.now(), this.deps.random(), this.deps.policy);
+      if (!decision.admitted) throw this.refusal(tier, retryAttempt, decision.reason);
+    }
+    // Free tier may fill a server only up to the shed threshold (under load_based), premium up to its safe limit.
+    const ceiling = policy.kind === 'load_based' && tier === 'free' ? this.deps.policy.shedFreeAt : 1;
     return {
       pick: async (exclude = new Set()) => {
         const now = this.deps.clock.now();
-        const servers = (await this.currentState())?.servers ?? [];
-        const chosen = chooseServer(
-          servers,
-          now,
-          this.deps.policy,
-          this.deps.random,
-          exclude,
-          this.sentSinceSnapshot,
-        );
+        const servers = this.serversFor(policy, tier, (await this.currentState())?.servers ?? []);
+        const chosen =
+          chooseServer(servers, {
+            now,
+            policy: this.deps.policy,
+            random: this.deps.random,
+            exclude,
+            extraLoad: this.sentSinceSnapshot,
+            ceiling,
+          }) ??
+          (policy.kind === 'admit_all' ? leastLoaded(servers, exclude, this.sentSinceSnapshot) : undefined);
         if (!chosen) throw this.refusal(tier, retryAttempt, 'saturated');
         this.sentSinceSnapshot.set(chosen.id, (this.sentSinceSnapshot.get(chosen.id) ?? 0) + 1);
         const server: InferenceServer = { id: chosen.id, baseUrl: chosen.baseUrl };

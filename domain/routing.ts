@@ -8,32 +8,41 @@ import { type FleetPolicy, isAvailable, type ServerLoad } from './fleet';
  * one) make all containers herd onto the same server until the next heartbeat. Servers at or above
  * their safe threshold are never candidates.
  *
- * `extraLoad` is what this container has sent each server since the snapshot was taken.
+ * `ceiling` is the load a server may reach with this prompt: 1 (its safe threshold) for premium, the
+ * shed threshold for free tier, so a burst of free prompts between two heartbeats can fill the batch
+ * slots but never the short queue above them that premium relies on.
  */
-export function chooseServer(
-  servers: readonly ServerLoad[],
-  now: number,
-  policy: FleetPolicy,
-  random: () => number,
-  exclude: ReadonlySet<string> = new Set(),
-  extraLoad: ReadonlyMap<string, number> = new Map(),
-): ServerLoad | undefined {
+export interface ChooseOptions {
+  readonly now: number;
+  readonly policy: FleetPolicy;
+  readonly random: () => number;
+  readonly exclude?: ReadonlySet<string>;
+  /** What this container has sent each server since the snapshot was taken. */
+  readonly extraLoad?: ReadonlyMap<string, number>;
+  readonly ceiling?: number;
+}
+
+export function chooseServer(servers: readonly ServerLoad[], options: ChooseOptions): ServerLoad | undefined {
+  const { now, policy, random, exclude = new Set(), extraLoad = new Map(), ceiling = 1 } = options;
   const candidates: { server: ServerLoad; headroom: number }[] = [];
   let total = 0;
   for (const server of servers) {
     if (exclude.has(server.id) || !isAvailable(server, now, policy)) continue;
-    const queued = server.running + server.waiting + (extraLoad.get(server.id) ?? 0);
+    // Load once this prompt is added: it must stay within the ceiling.
+    const queued = server.running + server.waiting + (extraLoad.get(server.id) ?? 0) + 1;
     const queueLoad = queued / server.capacity;
     const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
-    const headroom = 1 - Math.max(queueLoad, kvLoad);
-    if (headroom > 0) {
+    const headroom = ceiling - Math.max(queueLoad, kvLoad);
+    if (headroom >= 0) {
       candidates.push({ server, headroom });
       total += headroom;
     }
   }
-  let point = random() * total;
+  // Weights: headroom plus a sliver, so a server that fits exactly (headroom 0) can still be drawn.
+  const sliver = 1e-6;
+  let point = random() * (total + sliver * candidates.length);
   for (const candidate of candidates) {
-    point -= candidate.headroom;
+    point -= candidate.headroom + sliver;
     if (point < 0) return candidate.server;
   }
   // Floating-point remainder lands on the last candidate; undefined when there is none.

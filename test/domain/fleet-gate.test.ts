@@ -6,7 +6,7 @@ import {
   type FleetState,
   type ServerLoad,
 } from '../../domain/fleet';
-import { FleetGate } from '../../domain/fleet-gate';
+import { type AdmissionPolicy, FleetGate } from '../../domain/fleet-gate';
 
 function server(id: string, running: number): ServerLoad {
   return { id, baseUrl: `http://${id}`, running, waiting: 0, capacity: 4, healthy: true, updatedAt: 0 };
@@ -25,7 +25,7 @@ function state(partial: Partial<FleetState>): FleetState {
 }
 
 /** A fleet table whose reads are counted and whose answer the test sets. */
-function setup(initial: FleetState | undefined, random = () => 0.5) {
+function setup(initial: FleetState | undefined, random = () => 0.5, admissionPolicy?: AdmissionPolicy) {
   const clock = {
     t: 0,
     now() {
@@ -49,6 +49,7 @@ function setup(initial: FleetState | undefined, random = () => 0.5) {
     policy: defaultFleetPolicy,
     backoff: defaultBackoffPolicy,
     cacheMs: 1000,
+    ...(admissionPolicy ? { admissionPolicy } : {}),
   });
   return { gate, table, clock };
 }
@@ -114,5 +115,40 @@ describe('FleetGate', () => {
     await expect(gate.admit('free', 0)).resolves.toBeDefined();
     clock.t = defaultFleetPolicy.staleAfterMs + 1;
     expect((await refusal(gate.admit('premium', 0))).details.reason).toBe('no_fleet_data');
+  });
+
+  it('lets free prompts fill a server only to the shed threshold, keeping the rest for premium', async () => {
+    // Capacity 10 (see server()): free may bring it to 8 (0.8), premium to 10.
+    const { gate } = setup(state({ servers: [{ ...server('a', 7), capacity: 10 }] }), () => 0);
+    const free = await gate.admit('free', 0);
+    expect((await free.pick()).id).toBe('a');
+    expect((await refusal(free.pick())).code).toBe('overloaded');
+    const premium = await gate.admit('premium', 0);
+    expect((await premium.pick()).id).toBe('a');
+    expect((await premium.pick()).id).toBe('a');
+    expect((await refusal(premium.pick())).code).toBe('overloaded');
+  });
+});
+
+describe('FleetGate straw-man policies', () => {
+  it('static_reservation keeps free prompts off the reserved servers and sheds no one by mode', async () => {
+    const servers = [server('a', 0), server('b', 0)];
+    const { gate } = setup(state({ mode: 'saturated', servers }), () => 0, {
+      kind: 'static_reservation',
+      reservedServers: 1,
+    });
+    const free = await gate.admit('free', 0);
+    for (let i = 0; i < 4; i++) expect((await free.pick()).id).toBe('b');
+    expect((await refusal(free.pick())).code).toBe('overloaded');
+    expect((await (await gate.admit('premium', 0)).pick()).id).toBe('a');
+  });
+
+  it('admit_all admits everyone and queues past every threshold', async () => {
+    const { gate } = setup(state({ mode: 'saturated', servers: [server('a', 9)] }), () => 0, {
+      kind: 'admit_all',
+    });
+    const selector = await gate.admit('free', 5);
+    expect((await selector.pick()).id).toBe('a');
+    expect((await selector.pick()).id).toBe('a');
   });
 });

@@ -25,6 +25,15 @@ function seeded(seed: number): () => number {
 }
 
 describe('chooseServer', () => {
+  it('keeps a server within the ceiling once the prompt is added', () => {
+    const servers = [server('a', 7)];
+    const options = { now: 0, policy: defaultFleetPolicy, random: () => 0.5 };
+    expect(chooseServer(servers, { ...options, ceiling: 0.8 })?.id).toBe('a');
+    expect(chooseServer([server('a', 8)], { ...options, ceiling: 0.8 })).toBeUndefined();
+    expect(chooseServer([server('a', 8)], { ...options, ceiling: 1 })?.id).toBe('a');
+    expect(chooseServer([server('a', 10)], { ...options, ceiling: 1 })).toBeUndefined();
+  });
+
   it('never picks a server at or above its safe threshold, an unhealthy one or an excluded one', () => {
     const servers = [
       server('full', 10),
@@ -35,22 +44,29 @@ describe('chooseServer', () => {
     ];
     const random = seeded(1);
     for (let i = 0; i < 200; i++) {
-      expect(chooseServer(servers, 0, defaultFleetPolicy, random, new Set(['excluded']))?.id).toBe('ok');
+      expect(
+        chooseServer(servers, { now: 0, policy: defaultFleetPolicy, random, exclude: new Set(['excluded']) })
+          ?.id,
+      ).toBe('ok');
     }
   });
 
   it('returns undefined when no server is safe', () => {
     expect(
-      chooseServer([server('a', 10), server('b', 12)], 0, defaultFleetPolicy, Math.random),
+      chooseServer([server('a', 10), server('b', 12)], {
+        now: 0,
+        policy: defaultFleetPolicy,
+        random: Math.random,
+      }),
     ).toBeUndefined();
   });
 
-  it('prefers headroom without piling onto the least loaded (expected split by headroom 10/17, 5/17, 2/17)', () => {
+  it('prefers headroom without piling onto the least loaded (headroom once the prompt is added: 9/14, 4/14, 1/14)', () => {
     const servers = [server('idle', 0), server('half', 5), server('busy', 8)];
     const counts = new Map<string, number>();
     const random = seeded(7);
     for (let i = 0; i < 3000; i++) {
-      const id = chooseServer(servers, 0, defaultFleetPolicy, random)?.id ?? 'none';
+      const id = chooseServer(servers, { now: 0, policy: defaultFleetPolicy, random })?.id ?? 'none';
       counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     const idle = counts.get('idle') ?? 0;
@@ -59,13 +75,15 @@ describe('chooseServer', () => {
     expect(idle).toBeGreaterThan(half);
     expect(half).toBeGreaterThan(busy);
     // No server takes a majority share, so containers sharing a stale view do not herd onto one.
-    expect(idle / 3000).toBeCloseTo(10 / 17, 1);
-    expect(busy / 3000).toBeCloseTo(2 / 17, 1);
+    expect(idle / 3000).toBeCloseTo(9 / 14, 1);
+    expect(busy / 3000).toBeCloseTo(1 / 14, 1);
   });
 
   it("counts this container's own recent sends against a server", () => {
     const servers = [server('a', 0), server('b', 0)];
     const extra = new Map([['a', 10]]);
-    expect(chooseServer(servers, 0, defaultFleetPolicy, seeded(3), new Set(), extra)?.id).toBe('b');
+    expect(
+      chooseServer(servers, { now: 0, policy: defaultFleetPolicy, random: seeded(3), extraLoad: extra })?.id,
+    ).toBe('b');
   });
 });
