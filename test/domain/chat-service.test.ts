@@ -1,0 +1,322 @@
+/**
+ * The chat use case on its real adapters: dynalite, the SQS emulator, simulated inference servers
+ * over HTTP and the OpenAI-protocol client. Only faults are injected (a table that refuses writes).
+ */
+import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
+import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
+import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
+import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
+import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
+import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
+import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
+import { type ActiveTurn, ChatService, type TurnEvent } from '../../domain/chat';
+import type { ChatRequest } from '../../domain/chat-request';
+import { DomainError } from '../../domain/errors';
+import { defaultBackoffPolicy, defaultFleetPolicy, type FleetState } from '../../domain/fleet';
+import { FleetGate } from '../../domain/fleet-gate';
+import { type NewTurn, systemClock } from '../../domain/ports';
+import type { Caller, TurnOutcome } from '../../domain/turn';
+import { applyPendingWrite, parsePendingWrite, requestStop } from '../../domain/turn-lifecycle';
+import { type LocalSqs, startSqs } from '../../local/emulators/sqs';
+import { type InferenceServerHandle, startInferenceServer } from '../../local/fleet/inference-server';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+let db: TestDynamoDb;
+let sqs: LocalSqs;
+let sqsClient: SQSClient;
+let repository: DynamoDbTurnRepository;
+let gpuA: InferenceServerHandle;
+let gpuB: InferenceServerHandle;
+const fleetOptions = { tokensPerSecond: 80, answerTokens: 40, timeToFirstTokenMs: 10 };
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  sqs = await startSqs();
+  sqsClient = new SQSClient({
+    endpoint: sqs.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
+  gpuA = await startInferenceServer({ id: 'gpu-a', ...fleetOptions });
+  gpuB = await startInferenceServer({ id: 'gpu-b', ...fleetOptions });
+});
+
+afterAll(async () => {
+  await gpuA?.close();
+  await gpuB?.close();
+  sqsClient?.destroy();
+  await sqs?.close();
+  await db?.close();
+});
+
+afterEach(async () => {
+  for (const server of [gpuA, gpuB]) {
+    if (!server.stats().listening) await server.restart();
+    server.stall(false);
+    server.setOptions({ ...fleetOptions, slots: 8, maxQueue: null });
+  }
+});
+
+/** A fleet state as the heartbeat writes it, listing the servers (gpu-a first). */
+async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
+  const fleet = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
+  const current = await fleet.getState();
+  const state: FleetState = {
+    mode: 'normal',
+    load: 0,
+    freeAdmitRatio: 1,
+    updatedAt: Date.now(),
+    version: (current?.version ?? 0) + 1,
+    servers: servers.map((server) => ({
+      id: server.id,
+      baseUrl: server.baseUrl,
+      running: 0,
+      waiting: 0,
+      capacity: 10,
+      healthy: true,
+      updatedAt: Date.now(),
+    })),
+  };
+  expect(await fleet.saveState(state, current?.version)).toBe(true);
+}
+
+function service(options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?: number } = {}) {
+  return new ChatService({
+    repository: options.repository ?? repository,
+    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: options.idleTimeoutMs ?? 2000 }),
+    // Draws at 0 always pick the first listed server first, so tests know which one is tried.
+    admission: new FleetGate({
+      fleet: new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable),
+      clock: systemClock,
+      random: () => 0,
+      policy: defaultFleetPolicy,
+      backoff: defaultBackoffPolicy,
+      cacheMs: 0,
+    }),
+    tokenizer: gptTokenizer,
+    writeQueue: new SqsTurnWriteQueue(sqsClient, sqs.queueUrls.TurnWritesQueue ?? ''),
+    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
+    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
+    clock: systemClock,
+    log,
+    config: {
+      model: 'local-llm',
+      contextTokenBudget: 1000,
+      contextTurnsToRead: 10,
+      maxAnswerTokens: 256,
+      firstTokenTimeoutMs: 2000,
+      maxTurnMs: 20_000,
+      stopPollMs: 50,
+    },
+  });
+}
+
+const caller = (tier: Caller['tier'] = 'free'): Caller => ({ userId: randomUUID(), tier });
+const ask = (prompt = 'How do streams work?', extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  prompt,
+  stream: true,
+  ...extra,
+});
+
+async function drain(turn: ActiveTurn): Promise<{ text: string; last: TurnEvent | undefined }> {
+  let text = '';
+  let last: TurnEvent | undefined;
+  for await (const event of turn.events()) {
+    if (event.type === 'content') text += event.text;
+    last = event;
+  }
+  return { text, last };
+}
+
+describe('ChatService', () => {
+  it('streams a turn and stores exactly the streamed answer as completed', async () => {
+    await publishFleet([gpuA, gpuB]);
+    const who = caller();
+    const turn = await service().begin(who, ask());
+    const { text, last } = await drain(turn);
+    expect(last).toMatchObject({ type: 'end', status: 'completed', stored: true, finishReason: 'stop' });
+    const stored = await repository.getTurn(who.userId, turn.messageId);
+    expect(stored).toMatchObject({ status: 'completed', assistantResponse: text, server: 'gpu-a' });
+    expect(stored?.usage?.completionTokens).toBe(40);
+  });
+
+  it('stops on request: the server sees the abort and the partial answer is kept as stopped', async () => {
+    await publishFleet([gpuA]);
+    gpuA.setOptions({ tokensPerSecond: 20, answerTokens: 200 });
+    const abortedBefore = gpuA.stats().aborted;
+    const who = caller();
+    const stopFlags = new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock);
+    const turn = await service().begin(who, ask());
+    let text = '';
+    let chunks = 0;
+    let last: TurnEvent | undefined;
+    for await (const event of turn.events()) {
+      if (event.type === 'content') {
+        text += event.text;
+        chunks++;
+        if (chunks === 3) await requestStop(repository, stopFlags, who, turn.messageId);
+      }
+      last = event;
+    }
+    expect(last).toMatchObject({ type: 'end', status: 'stopped', stored: true });
+    expect(chunks).toBeLessThan(200);
+    expect(gpuA.stats().aborted).toBeGreaterThan(abortedBefore);
+    const stored = await repository.getTurn(who.userId, turn.messageId);
+    expect(stored).toMatchObject({ status: 'stopped', assistantResponse: text });
+  });
+
+  it('fails over to another server when the chosen one is dead before the first token', async () => {
+    await publishFleet([gpuA, gpuB]);
+    await gpuA.kill();
+    const turn = await service().begin(caller(), ask());
+    expect(turn.serverId).toBe('gpu-b');
+    expect((await drain(turn)).last).toMatchObject({ type: 'end', status: 'completed' });
+  });
+
+  it('fails over when the chosen server refuses for load, and answers 503 by tier when all refuse', async () => {
+    await publishFleet([gpuA, gpuB]);
+    gpuA.setOptions({ maxQueue: 0, slots: 1, tokensPerSecond: 5 });
+    const blocker = await service().begin(caller('premium'), ask('fill gpu-a'));
+    expect(blocker.serverId).toBe('gpu-a');
+    const next = await service().begin(caller(), ask());
+    expect(next.serverId).toBe('gpu-b');
+    await drain(next);
+
+    gpuB.setOptions({ maxQueue: 0, slots: 1, tokensPerSecond: 5 });
+    const blockerB = await service().begin(caller('premium'), ask('fill gpu-b'));
+    const error = await service()
+      .begin(caller('premium'), ask())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe('overloaded');
+    expect((error as DomainError).details.retry_after_seconds).toBe(10);
+    gpuA.setOptions({ tokensPerSecond: 500 });
+    gpuB.setOptions({ tokensPerSecond: 500 });
+    await Promise.all([drain(blocker), drain(blockerB)]);
+  });
+
+  it('marks the turn failed, keeping the partial text, when the server dies mid-stream', async () => {
+    await publishFleet([gpuA]);
+    gpuA.setOptions({ tokensPerSecond: 20 });
+    const who = caller();
+    const turn = await service().begin(who, ask());
+    let text = '';
+    let last: TurnEvent | undefined;
+    let chunks = 0;
+    for await (const event of turn.events()) {
+      if (event.type === 'content') {
+        text += event.text;
+        if (++chunks === 2) await gpuA.kill();
+      }
+      last = event;
+    }
+    expect(last).toMatchObject({ type: 'error', stored: true });
+    expect(last?.type === 'error' && last.error.code).toBe('upstream_error');
+    expect(await repository.getTurn(who.userId, turn.messageId)).toMatchObject({
+      status: 'failed',
+      assistantResponse: text,
+      errorCode: 'upstream_error',
+    });
+  });
+
+  it('fails a turn whose server stalls longer than the idle time-out instead of hanging', async () => {
+    await publishFleet([gpuA]);
+    gpuA.setOptions({ tokensPerSecond: 20 });
+    const who = caller();
+    const turn = await service({ idleTimeoutMs: 300 }).begin(who, ask());
+    gpuA.stall(Number.POSITIVE_INFINITY);
+    const { last } = await drain(turn);
+    expect(last?.type === 'error' && last.error.code).toBe('upstream_timeout');
+    expect((await repository.getTurn(who.userId, turn.messageId))?.status).toBe('failed');
+  });
+
+  it('never starts a second inference for a retried Idempotency-Key', async () => {
+    await publishFleet([gpuA]);
+    gpuA.setOptions({ tokensPerSecond: 40 });
+    const who = caller();
+    const key = randomUUID();
+    const first = await service().begin(who, ask('same', { idempotencyKey: key }));
+    // While the first is still streaming: 409 in_progress with its message id.
+    const during = await service()
+      .begin(who, ask('same', { idempotencyKey: key }))
+      .catch((e: unknown) => e);
+    expect(during).toMatchObject({ code: 'in_progress', details: { message_id: first.messageId } });
+    const { text } = await drain(first);
+    const requestsAfterFirst = gpuA.stats().requestsTotal;
+
+    const replay = await service().begin(who, ask('same', { idempotencyKey: key }));
+    expect(replay.messageId).toBe(first.messageId);
+    expect((await drain(replay)).text).toBe(text);
+    expect(gpuA.stats().requestsTotal).toBe(requestsAfterFirst);
+
+    const conflict = await service()
+      .begin(who, ask('another prompt', { idempotencyKey: key }))
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'conflict' });
+  });
+
+  it('parks the final write on SQS when the table refuses it, and the persister applies it later', async () => {
+    await publishFleet([gpuA]);
+    class ThrottledFinish extends DynamoDbTurnRepository {
+      override async finishTurn(_turn: NewTurn, _outcome: TurnOutcome): Promise<boolean> {
+        const error = new Error('Rate of requests exceeds the allowed throughput.');
+        error.name = 'ProvisionedThroughputExceededException';
+        throw error;
+      }
+    }
+    const who = caller();
+    const turn = await service({ repository: new ThrottledFinish(db.doc, db.tableNames.ChatTable) }).begin(
+      who,
+      ask(),
+    );
+    const { text, last } = await drain(turn);
+    expect(last).toMatchObject({ type: 'end', status: 'completed', stored: false });
+    expect((await repository.getTurn(who.userId, turn.messageId))?.status).toBe('in_progress');
+
+    const received = await sqsClient.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sqs.queueUrls.TurnWritesQueue,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const body = received.Messages?.map((m) => parsePendingWrite(m.Body ?? '')).find(
+      (w) => w.turn.id === turn.messageId,
+    );
+    expect(body).toBeDefined();
+    if (body) {
+      expect(await applyPendingWrite(repository, body)).toBe(true);
+      // A redelivery changes nothing.
+      expect(await applyPendingWrite(repository, body)).toBe(false);
+    }
+    expect(await repository.getTurn(who.userId, turn.messageId)).toMatchObject({
+      status: 'completed',
+      assistantResponse: text,
+    });
+  });
+
+  it('sends the earlier completed turns of a conversation as context', async () => {
+    await publishFleet([gpuA]);
+    const who = caller();
+    const first = await service().begin(who, ask('The secret word is pelican.'));
+    await drain(first);
+    const promptTokensBefore = gpuA.stats().promptTokensTotal;
+    const second = await service().begin(
+      who,
+      ask('What was the word?', { conversationId: first.conversationId }),
+    );
+    await drain(second);
+    const alone = await service().begin(who, ask('What was the word?'));
+    const promptTokensSecond = gpuA.stats().promptTokensTotal - promptTokensBefore;
+    await drain(alone);
+    const promptTokensAlone = gpuA.stats().promptTokensTotal - promptTokensBefore - promptTokensSecond;
+    expect(second.conversationId).toBe(first.conversationId);
+    expect(promptTokensSecond).toBeGreaterThan(promptTokensAlone + 20);
+  });
+});
