@@ -1,14 +1,12 @@
-import middy from '@middy/core';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { parseHistoryRequest } from '../domain/chat-request';
 import { listHistory } from '../domain/history';
 import type { Turn } from '../domain/turn';
 import { chatTable } from '../lib/resources';
-import { authenticate } from './commons/auth';
-import { errorResult, type HttpEvent, type HttpResult, json, query, requireMethod } from './commons/http';
+import { type HttpEvent, json, query } from './commons/http';
+import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
-import { withCorrelationId, withLogging } from './commons/middleware';
 
 const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
 
@@ -25,23 +23,12 @@ export function toChatEntry(turn: Turn) {
   };
 }
 
-export async function getHistory(event: HttpEvent): Promise<HttpResult> {
-  try {
-    requireMethod(event, 'GET');
-    const caller = await authenticate(event);
-    const request = parseHistoryRequest(query(event));
-    const page = await listHistory(repository, caller, request);
-    logger.info('history listed', { count: page.turns.length, more: page.nextCursor !== undefined });
-    return json(200, {
-      chats: page.turns.map(toChatEntry),
-      ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}),
-    });
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
-
-export const handler = middy<HttpEvent, HttpResult>()
-  .use(withLogging())
-  .use(withCorrelationId())
-  .handler(getHistory);
+export const { raw: getHistory, handler } = httpHandler('GET', async (event, caller) => {
+  const request = parseHistoryRequest(query(event));
+  const page = await listHistory(repository, caller, request);
+  logger.info('history listed', { count: page.turns.length, more: page.nextCursor !== undefined });
+  return json(200, {
+    chats: page.turns.map(toChatEntry),
+    ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}),
+  });
+});

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
@@ -6,17 +5,9 @@ import { invalidRequest } from '../domain/errors';
 import { systemClock } from '../domain/ports';
 import { requestStop } from '../domain/turn-lifecycle';
 import { chatTable } from '../lib/resources';
-import { authenticate } from './commons/auth';
-import {
-  errorResult,
-  type HttpEvent,
-  type HttpResult,
-  json,
-  parseJsonBody,
-  requireMethod,
-} from './commons/http';
+import { json, parseJsonBody } from './commons/http';
+import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
-import { withCorrelationId, withLogging } from './commons/middleware';
 
 const tableName = tableNameFromEnv(chatTable);
 const repository = new DynamoDbTurnRepository(documentClient, tableName);
@@ -31,20 +22,9 @@ function parseMessageId(body: unknown): string {
   return messageId;
 }
 
-export async function postStop(event: HttpEvent): Promise<HttpResult> {
-  try {
-    requireMethod(event, 'POST');
-    const caller = await authenticate(event);
-    const messageId = parseMessageId(parseJsonBody(event));
-    const result = await requestStop(repository, stopFlags, caller, messageId);
-    logger.info('stop requested', { message_id: messageId });
-    return json(200, { message_id: messageId, ...result });
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
-
-export const handler = middy<HttpEvent, HttpResult>()
-  .use(withLogging())
-  .use(withCorrelationId())
-  .handler(postStop);
+export const { raw: postStop, handler } = httpHandler('POST', async (event, caller) => {
+  const messageId = parseMessageId(parseJsonBody(event));
+  const result = await requestStop(repository, stopFlags, caller, messageId);
+  logger.info('stop requested', { message_id: messageId });
+  return json(200, { message_id: messageId, ...result });
+});

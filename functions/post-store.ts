@@ -1,22 +1,13 @@
-import middy from '@middy/core';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { parseStoreRequest } from '../domain/chat-request';
 import { storeTurn } from '../domain/history';
 import { systemClock } from '../domain/ports';
 import { chatTable } from '../lib/resources';
-import { authenticate } from './commons/auth';
 import { getNumberFromEnv } from './commons/env';
-import {
-  errorResult,
-  type HttpEvent,
-  type HttpResult,
-  json,
-  parseJsonBody,
-  requireMethod,
-} from './commons/http';
+import { json, parseJsonBody } from './commons/http';
+import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
-import { withCorrelationId, withLogging } from './commons/middleware';
 
 const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
 const limits = {
@@ -25,25 +16,14 @@ const limits = {
   maxAnswerChars: getNumberFromEnv('MAX_STORED_ANSWER_CHARS', 100_000),
 };
 
-export async function postStore(event: HttpEvent): Promise<HttpResult> {
-  try {
-    requireMethod(event, 'POST');
-    const caller = await authenticate(event);
-    const request = parseStoreRequest(parseJsonBody(event), limits);
-    const result = await storeTurn(repository, systemClock, caller, request);
-    logger.info('turn stored', {
-      message_id: result.id,
-      created: result.created,
-      prompt_chars: request.userMessage.length,
-      answer_chars: request.assistantResponse.length,
-    });
-    return json(200, { status: 'success', id: result.id });
-  } catch (error) {
-    return errorResult(error, logger);
-  }
-}
-
-export const handler = middy<HttpEvent, HttpResult>()
-  .use(withLogging())
-  .use(withCorrelationId())
-  .handler(postStore);
+export const { raw: postStore, handler } = httpHandler('POST', async (event, caller) => {
+  const request = parseStoreRequest(parseJsonBody(event), limits);
+  const result = await storeTurn(repository, systemClock, caller, request);
+  logger.info('turn stored', {
+    message_id: result.id,
+    created: result.created,
+    prompt_chars: request.userMessage.length,
+    answer_chars: request.assistantResponse.length,
+  });
+  return json(200, { status: 'success', id: result.id });
+});

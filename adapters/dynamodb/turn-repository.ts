@@ -116,19 +116,8 @@ export class DynamoDbTurnRepository implements TurnRepository {
       inflight: inflightKey(turn.id),
       ...(turn.server === undefined ? {} : { server: turn.server }),
     };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        throw new DomainError('conflict', 'A turn with this id already exists.');
-      }
-      throw error;
+    if (!(await this.putIfAbsent(item))) {
+      throw new DomainError('conflict', 'A turn with this id already exists.');
     }
   }
 
@@ -194,16 +183,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
       conversation_id: input.conversationId,
       created_at: input.createdAt,
     };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: claim,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+    if (!(await this.putIfAbsent(claim))) {
       const existing = await this.getStoreClaim(input.userId, input.clientId);
       if (!existing) throw new Error(`Store claim ${claim.sk} vanished after a failed conditional put`);
       if (existing.content_hash !== claim.content_hash) {
@@ -368,6 +348,16 @@ export class DynamoDbTurnRepository implements TurnRepository {
       created_at: createdAt,
       updated_at: createdAt,
     };
+    if (!(await this.putIfAbsent(item))) {
+      const existing = await this.getTurnItem(input.userId, item.sk);
+      if (existing?.id !== input.clientId) {
+        throw new Error(`Turn ${item.sk} exists but belongs to another id`);
+      }
+    }
+  }
+
+  /** Puts an item unless its key exists; false when it did. Other errors propagate. */
+  private async putIfAbsent(item: TurnItem | StoreClaimItem): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
@@ -376,12 +366,10 @@ export class DynamoDbTurnRepository implements TurnRepository {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return true;
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const existing = await this.getTurnItem(input.userId, item.sk);
-      if (existing?.id !== input.clientId) {
-        throw new Error(`Turn ${item.sk} exists but belongs to another id`);
-      }
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
     }
   }
 }
