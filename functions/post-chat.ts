@@ -181,6 +181,7 @@ function logTurnEnd(
   receivedAt: number,
   stored: boolean,
 ) {
+  if (!stored) recordParked();
   logger.info('turn ended', {
     message_id: turn.messageId,
     status,
