@@ -4,8 +4,9 @@ import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
 
 /**
- * PLACEHOLDER, to be replaced per deployment: `cdk deploy -c inferenceServers=gpu-1=http://…,gpu-2=http://…`
- * (or set it in cdk.json context). Each entry is `id=baseUrl` of an OpenAI-compatible server.
+ * PLACEHOLDER, to be replaced per deployment: `cdk deploy -c inferenceServers='gpu-1=http://…|16,gpu-2=http://…'`
+ * (or set it in cdk.json context). Each entry is `id=baseUrl` of an OpenAI-compatible server, optionally
+ * `|capacity` (concurrent sequences it holds within the first-token objective; default 10).
  * The functions run outside any VPC: the URLs must be reachable from the Lambda service.
  */
 const PLACEHOLDER_INFERENCE_SERVERS = 'gpu-1=http://10.0.0.10:8000';
@@ -34,6 +35,17 @@ function contextString(key: string): string | undefined {
   throw new Error(`Context ${key} must be a string`);
 }
 
+/** A number from context: given on the command line it is a string. */
+function contextNumber(key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number)) {
+    throw new Error(`Context ${key} must be a number`);
+  }
+  return number;
+}
+
 function contextLogLevel(): LogLevel {
   const value = contextString('logLevel') ?? 'INFO';
   const level = LOG_LEVELS.find((candidate) => candidate === value.toUpperCase());
@@ -46,18 +58,31 @@ const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_
 
 const stateful = new StatefulStack(app, 'ChatStateful', {
   env,
-  description: 'Chat app data: tables, turn-writes queue and DLQ, Cognito user pool (retained).',
+  description: 'Chat app data: tables, turn-writes queue and DLQ, Cognito user pool, alarm topic (retained).',
+  alarmEmail: contextString('alarmEmail'),
 });
 
 new StatelessStack(app, 'ChatStateless', {
   env,
-  description: 'Chat app code: Lambda functions and their Function URLs.',
+  description:
+    'Chat app code: Lambda functions, Function URLs, web client on S3 + CloudFront, dashboard, alarms.',
   tables: stateful.tables,
   turnWritesQueue: stateful.turnWritesQueue,
+  turnWritesDlq: stateful.turnWritesDlq,
   userPool: stateful.userPool,
   userPoolClient: stateful.userPoolClient,
+  alarmTopic: stateful.alarmTopic,
+  otherAlarms: [stateful.turnWritesDlqAlarm],
   inferenceServers: contextString('inferenceServers') ?? PLACEHOLDER_INFERENCE_SERVERS,
-  allowedOrigins: contextList('allowedOrigins') ?? ['*'],
+  // Each unset field keeps its documented default (DEFAULT_FLEET_SETTINGS).
+  fleet: {
+    heartbeatIntervalSeconds: contextNumber('heartbeatIntervalSeconds'),
+    shedFreeAt: contextNumber('shedFreeAt'),
+    saturatedAt: contextNumber('saturatedAt'),
+    freeCooldownSeconds: contextNumber('freeCooldownSeconds'),
+  },
+  // Unset: no CORS, the browser reaches the API through the distribution only.
+  allowedOrigins: contextList('allowedOrigins'),
   logLevel: contextLogLevel(),
 });
 

@@ -93,12 +93,13 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
       turn = await chat.begin(caller, request);
     } catch (error) {
       if (isDomainError(error) && error.code === 'overloaded') {
-        recordShed(caller.tier, String(error.details.reason ?? 'overloaded'));
+        recordShed(caller.tier);
+        logger.info('prompt refused', { reason: String(error.details.reason ?? 'overloaded') });
       }
       throw error;
     }
     logger.appendKeys({ message_id: turn.messageId });
-    if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
+    if (turn.serverId) recordAdmitted(caller.tier, Date.now() - receivedAt);
     return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
   } catch (error) {
     return errorResult(error, logger);

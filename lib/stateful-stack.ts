@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   AccountRecovery,
   UserPool,
@@ -8,6 +9,8 @@ import {
   VerificationEmailStyle,
 } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { byId } from './constructs/by-id';
@@ -37,8 +40,14 @@ const attribute = (key: KeyDefinition) => ({
   type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
 });
 
+export interface StatefulStackProps extends StackProps {
+  /** Subscribed (by email, after confirmation) to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+}
+
 /**
- * Everything that holds data: tables, the turn-writes queue and its DLQ, the user pool.
+ * Everything that holds data: tables, the turn-writes queue and its DLQ, the user pool, and the alarm
+ * topic (its confirmed email subscriptions are state too: a recreated topic would lose them).
  * Deployed separately from the functions (StatelessStack) so code redeploys never touch data.
  * Consumers receive these through typed properties, passed as props in bin/app.ts.
  */
@@ -47,12 +56,24 @@ export class StatefulStack extends Stack {
   public readonly turnWritesQueue: Queue;
   public readonly turnWritesDlq: Queue;
   public readonly turnWritesDlqAlarm: Alarm;
+  /** Every alarm of the app publishes here (ALARM and OK). */
+  public readonly alarmTopic: Topic;
   public readonly userPool: UserPool;
   public readonly premiumGroup: UserPoolGroup;
   public readonly userPoolClient: UserPoolClient;
 
-  public constructor(scope: Construct, id: string, props?: StackProps) {
+  public constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
     super(scope, id, props);
+
+    // Not encrypted with the AWS-managed SNS key: CloudWatch alarms cannot publish to a topic under
+    // it (its key policy cannot be extended to the CloudWatch service). Alarm texts hold no user data.
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Chat app alarms',
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) {
+      this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    }
 
     this.tables = byId(tables, (definition) => this.createTable(definition));
 
@@ -63,7 +84,7 @@ export class StatefulStack extends Stack {
       enforceSSL: true,
     });
     this.turnWritesQueue = new Queue(this, turnWritesQueue.id, {
-      // A future SQS-triggered consumer needs visibility ≥ 6 × its timeout (AWS guidance).
+      // Consumed by PersistTurns: visibility ≥ 6 × its timeout (AWS guidance; checked at synth).
       visibilityTimeout: Duration.seconds(turnWritesQueue.visibilityTimeoutSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -81,6 +102,8 @@ export class StatefulStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    this.turnWritesDlqAlarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.turnWritesDlqAlarm.addOkAction(new SnsAction(this.alarmTopic));
 
     this.userPool = new UserPool(this, 'UserPool', {
       signInAliases: { email: true },

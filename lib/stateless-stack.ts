@@ -1,19 +1,40 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, type Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { FunctionUrlAuthType, HttpMethod, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import {
+  type FunctionUrl,
+  FunctionUrlAuthType,
+  type FunctionUrlCorsOptions,
+  HttpMethod,
+  InvokeMode,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { parseFleetServers } from '../adapters/fleet/server-registry';
+import { defaultFleetPolicy } from '../domain/fleet';
 import { AppFunction, type LogLevel } from './constructs/app-function';
-import { queues, type RouteDefinition, routes, tables } from './resources';
+import { dashboardUrl, Observability } from './constructs/observability';
+import { WebHosting, webClientSource } from './constructs/web-hosting';
+import {
+  type BackgroundFunctionDefinition,
+  backgroundFunctions,
+  queues,
+  type RouteDefinition,
+  routes,
+  tables,
+} from './resources';
 import type { TableId } from './stateful-stack';
 
 type QueueId = (typeof queues)[number]['id'];
+export type RouteId = (typeof routes)[number]['id'];
+export type BackgroundFunctionId = (typeof backgroundFunctions)[number]['id'];
 
 /** The repository root: route entries in lib/resources.ts are relative to it. */
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,63 +45,159 @@ export type FunctionDefinition = Pick<
   'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues'
 >;
 
+/**
+ * The fleet thresholds, read by both the heartbeat (which computes the fleet mode) and the chat function
+ * (which admits by it) from the same environment variables (functions/commons/fleet-policy.ts).
+ */
+export interface FleetSettings {
+  /** HEARTBEAT_INTERVAL_SECONDS: seconds between two scrapes of the fleet. */
+  readonly heartbeatIntervalSeconds: number;
+  /** SHED_FREE_AT: fleet load at which free tier is shed. */
+  readonly shedFreeAt: number;
+  /** SATURATED_AT: fleet load at which nobody is admitted. */
+  readonly saturatedAt: number;
+  /** FREE_COOLDOWN_SECONDS: free tier returns after the load stayed below SHED_FREE_AT this long. */
+  readonly freeCooldownSeconds: number;
+}
+
+/** The documented defaults: domain/fleet.ts `defaultFleetPolicy`, and a 1 s heartbeat. */
+export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
+  heartbeatIntervalSeconds: 1,
+  shedFreeAt: defaultFleetPolicy.shedFreeAt,
+  saturatedAt: defaultFleetPolicy.saturatedAt,
+  freeCooldownSeconds: defaultFleetPolicy.freeCooldownMs / 1000,
+};
+
 export interface StatelessStackProps extends StackProps {
   readonly tables: Readonly<Record<TableId, ITable>>;
   readonly turnWritesQueue: IQueue;
+  readonly turnWritesDlq: IQueue;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
-  /** Comma-separated `id=baseUrl` list, e.g. `gpu-1=http://10.0.0.10:8000,gpu-2=http://10.0.0.11:8000`. */
+  /** Every alarm publishes here (created in the stateful stack, so email subscriptions survive). */
+  readonly alarmTopic: ITopic;
+  /** Alarms of other stacks to show on the dashboard (e.g. the DLQ alarm). */
+  readonly otherAlarms?: readonly IAlarm[];
+  /**
+   * The heartbeat's servers: comma-separated `id=baseUrl[|capacity]`, e.g.
+   * `gpu-1=http://10.0.0.10:8000|16,gpu-2=http://10.0.0.11:8000` (adapters/fleet/server-registry.ts).
+   */
   readonly inferenceServers: string;
-  /** Origins allowed by the Function URLs' CORS. @default ['*'] */
+  /** @default DEFAULT_FLEET_SETTINGS, per field */
+  readonly fleet?: Partial<FleetSettings>;
+  /**
+   * Origins allowed by the Function URLs' CORS, for pages served from elsewhere than the distribution.
+   * @default none: no CORS configuration, so browsers reach the API only through the distribution.
+   */
   readonly allowedOrigins?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel?: LogLevel;
   /**
-   * Where entries and package-lock.json are found. @default the repository root.
+   * Where entries, package-lock.json and the web client are found. @default the repository root.
    * Tests point it at a directory of stub handlers so they do not depend on the real ones.
    */
   readonly projectRoot?: string;
 }
 
-const SERVICE_NAME = 'chat';
-const METRICS_NAMESPACE = 'ChatApp';
+export const SERVICE_NAME = 'chat';
+export const METRICS_NAMESPACE = 'ChatApp';
+
+/**
+ * The heartbeat's concurrency cap. A run lasts HEARTBEAT_RUN_SECONDS (70 s) against a one-minute
+ * schedule, so two runs overlap for ~10 s by design; a third concurrent one can only be a stuck run or a
+ * retry storm, and is throttled (then dropped: see `addScheduledFunction`).
+ */
+export const HEARTBEAT_RESERVED_CONCURRENCY = 2;
+
+/** AWS guidance for SQS event sources: the queue's visibility timeout ≥ 6 × the consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** Request headers the browser sends; response headers it must be able to read. */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
 export const CORS_EXPOSED_HEADERS = ['x-message-id', 'retry-after'];
 
-const INFERENCE_SERVERS_PATTERN = /^[A-Za-z0-9_.-]+=https?:\/\/[^\s,=]+$/;
-
-/** Fails synth on a malformed list instead of deploying functions that cannot reach any server. */
+/**
+ * Fails synth on a malformed list instead of deploying a heartbeat that fails at cold start: the same
+ * parser as the heartbeat's (ids, http(s) URLs, optional `|capacity`, no duplicates).
+ */
 export function validateInferenceServers(value: string): string {
-  const entries = value.split(',').map((entry) => entry.trim());
-  const bad = entries.filter((entry) => !INFERENCE_SERVERS_PATTERN.test(entry));
-  if (entries.length === 0 || bad.length > 0) {
+  try {
+    parseFleetServers(value, 1);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `inferenceServers must be a comma-separated list of id=http(s)://host[:port]; bad: ${bad.join(', ')}`,
+      `inferenceServers must be a comma-separated list of id=http(s)://host[:port][|capacity]: ${reason}`,
     );
   }
-  return entries.join(',');
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .join(',');
+}
+
+/** The settings given, each unset (or undefined) one at its default. */
+export function resolveFleetSettings(settings: Partial<FleetSettings> = {}): FleetSettings {
+  const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_FLEET_SETTINGS, ...given };
+}
+
+/** The fleet settings as the environment both functions read; fails synth on values they would reject. */
+export function fleetEnvironment(settings: Partial<FleetSettings> = {}): Record<string, string> {
+  const resolved = resolveFleetSettings(settings);
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new Error(`Fleet setting ${name} must be a positive number, got ${value}`);
+    }
+  }
+  if (resolved.shedFreeAt >= resolved.saturatedAt) {
+    throw new Error(
+      `Fleet setting shedFreeAt (${resolved.shedFreeAt}) must be below saturatedAt (${resolved.saturatedAt})`,
+    );
+  }
+  if (resolved.heartbeatIntervalSeconds > 60) {
+    throw new Error('Fleet setting heartbeatIntervalSeconds must be at most 60 (one run per minute)');
+  }
+  return {
+    HEARTBEAT_INTERVAL_SECONDS: String(resolved.heartbeatIntervalSeconds),
+    SHED_FREE_AT: String(resolved.shedFreeAt),
+    SATURATED_AT: String(resolved.saturatedAt),
+    FREE_COOLDOWN_SECONDS: String(resolved.freeCooldownSeconds),
+  };
+}
+
+/** What a function gets beyond its definition: settings only it reads. */
+interface FunctionExtras {
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
- * The functions and their Function URLs, generated from `routes` in lib/resources.ts.
+ * The functions, their Function URLs and triggers, the site and its distribution, the dashboard and
+ * alarms, all generated from lib/resources.ts (`routes`, `backgroundFunctions`).
  * Holds no data: it can be destroyed and redeployed freely.
  *
- * Adding a function is one call:
- * - `addRoute(route)`: HTTP route with a Function URL (done for every entry of `routes`);
- * - `addScheduledFunction(definition, Schedule.rate(Duration.minutes(1)))`: e.g. the heartbeat;
- * - `addQueueConsumer(definition, props.turnWritesQueue)`: e.g. the turn-writes persister;
+ * Adding a function is one entry in lib/resources.ts, or one call:
+ * - `addRoute(route)`: HTTP route with a Function URL and a path on the distribution
+ *   (routes must be added in the constructor, before the distribution is built);
+ * - `addBackgroundFunction(definition)`: schedule or queue trigger taken from the definition;
+ * - `addScheduledFunction(definition, Schedule.rate(Duration.minutes(1)))`;
+ * - `addQueueConsumer(definition, queue, { batchSize })`;
  * - `addFunction(definition)`: a bare function with its tables and queues bound.
  */
 export class StatelessStack extends Stack {
   /** Every function of the app, by definition id (route ids for the HTTP functions). */
   public readonly functions = new Map<string, AppFunction>();
+  /** The Function URL of every route, by route id. */
+  public readonly functionUrls = new Map<string, FunctionUrl>();
+  public readonly web: WebHosting;
+  public readonly observability: Observability;
 
   private readonly tableResources: Readonly<Record<TableId, ITable>>;
   private readonly queueResources: Readonly<Record<QueueId, IQueue>>;
   private readonly baseEnvironment: Readonly<Record<string, string>>;
-  private readonly allowedOrigins: readonly string[];
+  private readonly extras: ReadonlyMap<string, FunctionExtras>;
+  private readonly cors: FunctionUrlCorsOptions | undefined;
   private readonly projectRoot: string;
   private readonly logLevel: LogLevel;
 
@@ -88,29 +205,94 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     this.tableResources = props.tables;
     this.queueResources = { TurnWritesQueue: props.turnWritesQueue };
-    this.allowedOrigins = props.allowedOrigins ?? ['*'];
     this.projectRoot = props.projectRoot ?? REPO_ROOT;
     this.logLevel = props.logLevel ?? 'INFO';
     this.baseEnvironment = {
       USER_POOL_ISSUER: `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
       USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId,
-      INFERENCE_SERVERS: validateInferenceServers(props.inferenceServers),
     };
+    // Without allowedOrigins the URLs get no CORS configuration, so no other site's page may call
+    // them from a browser; the web client calls them same-origin through the distribution. (CORS
+    // naming the distribution's own domain cannot be declared: the URL would reference the
+    // distribution, whose origins reference the URL — a circular dependency CloudFormation rejects.)
+    this.cors = props.allowedOrigins
+      ? {
+          allowedOrigins: [...props.allowedOrigins],
+          allowedHeaders: CORS_ALLOWED_HEADERS,
+          exposedHeaders: CORS_EXPOSED_HEADERS,
+          maxAge: Duration.hours(1),
+        }
+      : undefined;
+
+    const fleet = resolveFleetSettings(props.fleet);
+    const fleetEnv = fleetEnvironment(fleet);
+    const extras: Partial<Record<RouteId | BackgroundFunctionId, FunctionExtras>> = {
+      // Admits by the fleet table (no server list of its own), with the heartbeat's thresholds.
+      PostChat: { environment: fleetEnv },
+      RunHeartbeat: {
+        environment: { ...fleetEnv, INFERENCE_SERVERS: validateInferenceServers(props.inferenceServers) },
+        reservedConcurrentExecutions: HEARTBEAT_RESERVED_CONCURRENCY,
+      },
+    };
+    this.extras = new Map(Object.entries(extras));
 
     for (const route of routes) {
       this.addRoute(route);
     }
+    for (const definition of backgroundFunctions) {
+      this.addBackgroundFunction(definition);
+    }
 
+    const region = this.region;
+    this.web = new WebHosting(this, 'Web', {
+      site: webClientSource(this.projectRoot),
+      publicConfig: {
+        region,
+        userPoolId: props.userPool.userPoolId,
+        userPoolClientId: props.userPoolClient.userPoolClientId,
+        cognitoEndpoint: `https://cognito-idp.${region}.amazonaws.com/`,
+      },
+      api: routes.map((route) => ({
+        pathPattern: route.path,
+        functionUrl: this.functionUrl(route.id),
+        streaming: route.streaming,
+      })),
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAME,
+      chatFunction: this.fn('PostChat'),
+      heartbeatFunction: this.fn('RunHeartbeat'),
+      functions: this.functions,
+      tables: props.tables,
+      turnWritesQueue: props.turnWritesQueue,
+      turnWritesDlq: props.turnWritesDlq,
+      alarmTopic: props.alarmTopic,
+      otherAlarms: props.otherAlarms,
+      shedFreeAt: fleet.shedFreeAt,
+      saturatedAt: fleet.saturatedAt,
+    });
+
+    new CfnOutput(this, 'SiteUrl', {
+      value: this.web.url,
+      description: 'The web client and the API (same origin)',
+    });
+    new CfnOutput(this, 'DashboardUrl', { value: dashboardUrl(this.observability.dashboard) });
     new CfnOutput(this, 'UserPoolId', { value: props.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: props.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'Region', { value: this.region });
   }
 
-  /** A function with the app's defaults and the tables/queues its definition lists, bound. */
+  /**
+   * A function with the app's defaults, the tables/queues its definition lists bound, and the extra
+   * settings this stack keeps for its id (environment, reserved concurrency).
+   */
   public addFunction(definition: FunctionDefinition): AppFunction {
     if (this.functions.has(definition.id)) {
       throw new Error(`Function ${definition.id} is defined twice`);
     }
+    const extras = this.extras.get(definition.id) ?? {};
     const fn = new AppFunction(this, definition.id, {
       projectRoot: this.projectRoot,
       entry: definition.entry,
@@ -119,7 +301,8 @@ export class StatelessStack extends Stack {
       serviceName: SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
       logLevel: this.logLevel,
-      environment: this.baseEnvironment,
+      environment: { ...this.baseEnvironment, ...extras.environment },
+      reservedConcurrentExecutions: extras.reservedConcurrentExecutions,
     });
     for (const table of tables) {
       const access = definition.tables[table.id];
@@ -140,30 +323,56 @@ export class StatelessStack extends Stack {
   public addRoute(route: RouteDefinition): AppFunction {
     const fn = this.addFunction(route);
     const url = fn.addFunctionUrl({
-      // NONE: the browser calls the URL directly with `Authorization: Bearer <Cognito ID token>`,
-      // which AWS_IAM auth cannot accept (it expects SigV4). The handler verifies the JWT itself
-      // (issuer USER_POOL_ISSUER, audience USER_POOL_CLIENT_ID) before any other work.
+      // NONE: the browser sends `Authorization: Bearer <Cognito ID token>`, which AWS_IAM auth cannot
+      // accept (it expects SigV4; see lib/constructs/web-hosting.ts for why not OAC). The handler
+      // verifies the JWT itself (issuer USER_POOL_ISSUER, audience USER_POOL_CLIENT_ID) first.
       authType: FunctionUrlAuthType.NONE,
       invokeMode: route.streaming ? InvokeMode.RESPONSE_STREAM : InvokeMode.BUFFERED,
-      cors: {
-        allowedOrigins: [...this.allowedOrigins],
+      cors: this.cors && {
+        ...this.cors,
         allowedMethods: [route.method === 'GET' ? HttpMethod.GET : HttpMethod.POST],
-        allowedHeaders: CORS_ALLOWED_HEADERS,
-        exposedHeaders: CORS_EXPOSED_HEADERS,
-        maxAge: Duration.hours(1),
       },
     });
+    this.functionUrls.set(route.id, url);
     new CfnOutput(this, `${route.id}Url`, {
       value: url.url,
-      description: `${route.method} ${route.path}`,
+      description: `${route.method} ${route.path} (direct; the browser goes through SiteUrl)`,
     });
     return fn;
   }
 
-  /** A function run by an EventBridge rule. EventBridge fires at most once a minute. */
+  /** A function triggered as its definition says: a schedule, or a queue with the definition's batch size. */
+  public addBackgroundFunction(definition: BackgroundFunctionDefinition): AppFunction {
+    const { trigger } = definition;
+    switch (trigger.kind) {
+      case 'schedule':
+        return this.addScheduledFunction(definition, Schedule.rate(Duration.minutes(trigger.everyMinutes)));
+      case 'queue': {
+        const queue = queues.find((candidate) => candidate.id === trigger.queue);
+        if (!queue) throw new Error(`${definition.id}: no queue ${trigger.queue}`);
+        if (queue.visibilityTimeoutSeconds < VISIBILITY_TIMEOUT_FACTOR * definition.timeoutSeconds) {
+          throw new Error(
+            `${definition.id}: ${queue.id}'s visibility timeout (${queue.visibilityTimeoutSeconds} s) must be ` +
+              `at least ${VISIBILITY_TIMEOUT_FACTOR} × the consumer's timeout (${definition.timeoutSeconds} s)`,
+          );
+        }
+        return this.addQueueConsumer(definition, this.queueResources[trigger.queue], {
+          batchSize: trigger.batchSize,
+        });
+      }
+    }
+  }
+
+  /**
+   * A function run by an EventBridge rule (EventBridge fires at most once a minute, asynchronously).
+   * A run that could not start within a minute (throttled: Lambda would otherwise retry it for up to
+   * 6 h) is dropped, and a failed run is not retried: the next scheduled run supersedes both instead of
+   * piling up behind them.
+   */
   public addScheduledFunction(definition: FunctionDefinition, schedule: Schedule): AppFunction {
     const fn = this.addFunction(definition);
     new Rule(this, `${definition.id}Schedule`, { schedule, targets: [new LambdaFunction(fn)] });
+    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     return fn;
   }
 
@@ -181,5 +390,17 @@ export class StatelessStack extends Stack {
       new SqsEventSource(queue, { batchSize: 10, ...options, reportBatchItemFailures: true }),
     );
     return fn;
+  }
+
+  private fn(id: RouteId | BackgroundFunctionId): AppFunction {
+    const found = this.functions.get(id);
+    if (!found) throw new Error(`No function ${id}`);
+    return found;
+  }
+
+  private functionUrl(id: RouteId): FunctionUrl {
+    const found = this.functionUrls.get(id);
+    if (!found) throw new Error(`No Function URL for ${id}`);
+    return found;
   }
 }

@@ -18,13 +18,14 @@ function emit(name: string, unit: Unit, value: number, dimensions: Record<string
   single.addMetric(name, unit, value);
 }
 
-export const recordAdmitted = (tier: string, server: string | undefined, ttftMs: number) => {
+// Dimensions are exactly those the dashboard and alarms query (lib/constructs/observability.ts): an extra
+// dimension makes another metric. Per-server and per-reason detail goes to the logs instead.
+export const recordAdmitted = (tier: string, ttftMs: number) => {
   emit('PromptsAdmitted', MetricUnit.Count, 1, { tier });
-  emit('TimeToFirstToken', MetricUnit.Milliseconds, ttftMs, server ? { server } : {});
+  emit('TimeToFirstToken', MetricUnit.Milliseconds, ttftMs);
 };
 
-export const recordShed = (tier: string, reason: string) =>
-  emit('PromptsShed', MetricUnit.Count, 1, { tier, reason });
+export const recordShed = (tier: string) => emit('PromptsShed', MetricUnit.Count, 1, { tier });
 
 export const recordParked = () => emit('TurnsParked', MetricUnit.Count, 1);
 

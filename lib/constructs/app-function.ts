@@ -59,6 +59,8 @@ export interface AppFunctionProps {
   readonly logLevel?: LogLevel;
   readonly description?: string;
   readonly environment?: Readonly<Record<string, string>>;
+  /** Caps the function's concurrency (and reserves it from the account pool). @default no cap */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export class AppFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnTopic } from 'aws-cdk-lib/aws-sns';
 import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chatTable, fleetTable, PREMIUM_GROUP, turnWritesQueue } from '../../lib/resources';
@@ -14,6 +15,12 @@ function logicalIdOf(cfn: unknown): string {
     throw new Error('expected an L1 table or queue');
   }
   return stack.getLogicalId(cfn);
+}
+
+function alarmTopic(): CfnTopic {
+  const cfn = stack.alarmTopic.node.defaultChild;
+  if (!(cfn instanceof CfnTopic)) throw new Error('expected an L1 topic');
+  return cfn;
 }
 
 beforeAll(() => {
@@ -94,6 +101,29 @@ describe('StatefulStack turn-writes queue', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+      AlarmActions: [{ Ref: stack.getLogicalId(alarmTopic()) }],
+      OKActions: [{ Ref: stack.getLogicalId(alarmTopic()) }],
+    });
+  });
+});
+
+describe('StatefulStack alarm topic', () => {
+  it('exists without subscriptions unless alarmEmail is given', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('subscribes alarmEmail to the topic', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+    // Act
+    const withEmail = new StatefulStack(app, 'TestStatefulEmail', { alarmEmail: 'oncall@example.com' });
+
+    // Assess
+    Template.fromStack(withEmail).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
     });
   });
 });

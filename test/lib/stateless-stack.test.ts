@@ -1,21 +1,35 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, Duration } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { Schedule } from 'aws-cdk-lib/aws-events';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnFunction, CfnUrl } from 'aws-cdk-lib/aws-lambda';
+import { CfnTopic } from 'aws-cdk-lib/aws-sns';
+import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function';
-import { chatTable, fleetTable, routes, turnWritesQueue } from '../../lib/resources';
+import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
+import { STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
+import {
+  backgroundFunctions,
+  chatTable,
+  fleetTable,
+  queues,
+  routes,
+  turnWritesQueue,
+} from '../../lib/resources';
 import { StatefulStack } from '../../lib/stateful-stack';
 import {
   CORS_ALLOWED_HEADERS,
   CORS_EXPOSED_HEADERS,
-  type FunctionDefinition,
+  DEFAULT_FLEET_SETTINGS,
+  fleetEnvironment,
+  HEARTBEAT_RESERVED_CONCURRENCY,
   StatelessStack,
+  type StatelessStackProps,
+  VISIBILITY_TIMEOUT_FACTOR,
   validateInferenceServers,
 } from '../../lib/stateless-stack';
 
@@ -25,40 +39,66 @@ interface Statement {
   readonly Resource: unknown;
 }
 
-const INFERENCE_SERVERS = 'gpu-1=http://10.0.0.10:8000,gpu-2=https://gpu-2.example.com';
+interface CacheBehavior {
+  readonly PathPattern: string;
+  readonly TargetOriginId: string;
+  readonly AllowedMethods: string[];
+  readonly CachePolicyId: string;
+  readonly OriginRequestPolicyId: string;
+  readonly ViewerProtocolPolicy: string;
+}
 
-// Extra definitions exercising the one-call extension points (heartbeat, persister).
-const heartbeat: FunctionDefinition = {
-  id: 'Heartbeat',
-  entry: 'functions/heartbeat.ts',
-  timeoutSeconds: 60,
-  memoryMb: 256,
-  tables: { FleetTable: 'readWrite' },
-  queues: [],
-};
-const persister: FunctionDefinition = {
-  id: 'PersistTurns',
-  entry: 'functions/persist-turns.ts',
-  timeoutSeconds: 10,
-  memoryMb: 256,
-  tables: { ChatTable: 'readWrite' },
-  queues: [],
-};
+interface Origin {
+  readonly Id: string;
+  readonly DomainName: unknown;
+  readonly OriginAccessControlId?: unknown;
+  readonly CustomOriginConfig?: {
+    readonly OriginReadTimeout?: number;
+    readonly OriginProtocolPolicy: string;
+  };
+}
+
+const INFERENCE_SERVERS = 'gpu-1=http://10.0.0.10:8000|16,gpu-2=https://gpu-2.example.com';
+
+/** Managed CloudFront policies (fixed ids, documented by AWS). */
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 let projectRoot: string;
 let stateful: StatefulStack;
 let stack: StatelessStack;
 let template: Template;
+let statefulTemplate: Template;
 
-/** Stub handlers and lock file, so these tests depend on neither the real handlers nor bundling. */
+/** Stub handlers, lock file and web folder: these tests depend on neither the real code nor bundling. */
 function writeStubProject(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'chat-infra-test-'));
   writeFileSync(path.join(root, 'package-lock.json'), '{}');
   mkdirSync(path.join(root, 'functions'));
-  for (const { entry } of [...routes, heartbeat, persister]) {
+  mkdirSync(path.join(root, 'web'));
+  for (const { entry } of [...routes, ...backgroundFunctions]) {
     writeFileSync(path.join(root, entry), 'export const handler = async () => {};\n');
   }
   return root;
+}
+
+/** An app that never bundles, with a stateful stack and a stateless stack built from it. */
+function synthesize(overrides: Partial<StatelessStackProps> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const data = new StatefulStack(app, 'TestStateful');
+  const code = new StatelessStack(app, 'TestStateless', {
+    tables: data.tables,
+    turnWritesQueue: data.turnWritesQueue,
+    turnWritesDlq: data.turnWritesDlq,
+    userPool: data.userPool,
+    userPoolClient: data.userPoolClient,
+    alarmTopic: data.alarmTopic,
+    otherAlarms: [data.turnWritesDlqAlarm],
+    inferenceServers: INFERENCE_SERVERS,
+    projectRoot,
+    ...overrides,
+  });
+  return { data, code };
 }
 
 function fn(id: string): AppFunction {
@@ -77,18 +117,23 @@ function functionProperties(id: string) {
   return template.toJSON().Resources[functionLogicalId(id)].Properties;
 }
 
-/** The chat table is in the other stack: the statements reference it through an import of its ARN. */
-function chatTableLogicalId(): string {
-  const cfn = stateful.tables.ChatTable.node.defaultChild;
-  if (!(cfn instanceof CfnTable)) throw new Error('no CfnTable');
+function urlLogicalId(routeId: string): string {
+  const cfn = stack.functionUrls.get(routeId)?.node.defaultChild;
+  if (!(cfn instanceof CfnUrl)) throw new Error(`${routeId} has no CfnUrl`);
+  return stack.getLogicalId(cfn);
+}
+
+/** Resources of the stateful stack appear in the stateless one as imports naming their logical id. */
+function statefulLogicalId(cfn: unknown): string {
+  if (!(cfn instanceof CfnTable) && !(cfn instanceof CfnQueue) && !(cfn instanceof CfnTopic)) {
+    throw new Error('expected an L1 table, queue or topic');
+  }
   return stateful.getLogicalId(cfn);
 }
 
-function fleetTableLogicalId(): string {
-  const cfn = stateful.tables.FleetTable.node.defaultChild;
-  if (!(cfn instanceof CfnTable)) throw new Error('no CfnTable');
-  return stateful.getLogicalId(cfn);
-}
+const chatTableLogicalId = () => statefulLogicalId(stateful.tables.ChatTable.node.defaultChild);
+const fleetTableLogicalId = () => statefulLogicalId(stateful.tables.FleetTable.node.defaultChild);
+const topicLogicalId = () => statefulLogicalId(stateful.alarmTopic.node.defaultChild);
 
 /** Allowed actions of the function's role on resources whose reference mentions `resourceHint`. */
 function allowedActions(id: string, resourceHint: string): Set<string> {
@@ -110,22 +155,36 @@ function allowedActions(id: string, resourceHint: string): Set<string> {
   return actions;
 }
 
+function distributionConfig(): {
+  CacheBehaviors: CacheBehavior[];
+  DefaultCacheBehavior: { TargetOriginId: string; ViewerProtocolPolicy: string };
+  Origins: Origin[];
+  DefaultRootObject: string;
+} {
+  const distributions = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+  expect(distributions).toHaveLength(1);
+  return distributions[0]?.Properties.DistributionConfig;
+}
+
+function origin(id: string): Origin {
+  const found = distributionConfig().Origins.find((candidate) => candidate.Id === id);
+  if (!found) throw new Error(`no origin ${id}`);
+  return found;
+}
+
+/** The one alarm whose properties match, as a plain object. */
+function alarmWith(properties: Record<string, unknown>) {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: properties }));
+  expect(alarms, JSON.stringify(properties)).toHaveLength(1);
+  return alarms[0]?.Properties;
+}
+
 beforeAll(() => {
   // Prepare
   projectRoot = writeStubProject();
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  stateful = new StatefulStack(app, 'TestStateful');
-  stack = new StatelessStack(app, 'TestStateless', {
-    tables: stateful.tables,
-    turnWritesQueue: stateful.turnWritesQueue,
-    userPool: stateful.userPool,
-    userPoolClient: stateful.userPoolClient,
-    inferenceServers: INFERENCE_SERVERS,
-    projectRoot,
-  });
-  stack.addScheduledFunction(heartbeat, Schedule.rate(Duration.minutes(1)));
-  stack.addQueueConsumer(persister, stateful.turnWritesQueue);
+  ({ data: stateful, code: stack } = synthesize());
   template = Template.fromStack(stack);
+  statefulTemplate = Template.fromStack(stateful);
 });
 
 afterAll(() => {
@@ -133,18 +192,18 @@ afterAll(() => {
 });
 
 describe('StatelessStack functions', () => {
-  it('creates one function per route, on nodejs22.x arm64 with tracing and JSON logs', () => {
-    for (const route of routes) {
-      const properties = functionProperties(route.id);
+  it('creates one function per route and background function, nodejs22.x arm64, tracing, JSON logs', () => {
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      const properties = functionProperties(definition.id);
 
-      expect(properties.Runtime, route.id).toBe('nodejs22.x');
-      expect(properties.Architectures, route.id).toEqual(['arm64']);
-      expect(properties.Handler, route.id).toBe('index.handler');
-      expect(properties.Timeout, route.id).toBe(route.timeoutSeconds);
-      expect(properties.MemorySize, route.id).toBe(route.memoryMb);
-      expect(properties.TracingConfig, route.id).toEqual({ Mode: 'Active' });
-      expect(properties.LoggingConfig.LogFormat, route.id).toBe('JSON');
-      expect(properties.LoggingConfig.LogGroup, route.id).toBeDefined();
+      expect(properties.Runtime, definition.id).toBe('nodejs22.x');
+      expect(properties.Architectures, definition.id).toEqual(['arm64']);
+      expect(properties.Handler, definition.id).toBe('index.handler');
+      expect(properties.Timeout, definition.id).toBe(definition.timeoutSeconds);
+      expect(properties.MemorySize, definition.id).toBe(definition.memoryMb);
+      expect(properties.TracingConfig, definition.id).toEqual({ Mode: 'Active' });
+      expect(properties.LoggingConfig.LogFormat, definition.id).toBe('JSON');
+      expect(properties.LoggingConfig.LogGroup, definition.id).toBeDefined();
     }
   });
 
@@ -152,7 +211,7 @@ describe('StatelessStack functions', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('sets the env vars named by the definitions, plus auth, inference and runtime settings', () => {
+  it('sets the env vars named by the definitions, plus auth and runtime settings', () => {
     const postChat = functionProperties('PostChat').Environment.Variables;
     const getHistory = functionProperties('GetHistory').Environment.Variables;
 
@@ -164,18 +223,118 @@ describe('StatelessStack functions', () => {
     expect(Object.keys(getHistory)).not.toContain(turnWritesQueue.envVar);
     expect(JSON.stringify(postChat[chatTable.envVar])).toContain(chatTableLogicalId());
     expect(postChat).toMatchObject({
-      INFERENCE_SERVERS: INFERENCE_SERVERS,
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'chat',
+      POWERTOOLS_METRICS_NAMESPACE: 'ChatApp',
       LOG_LEVEL: 'INFO',
     });
     expect(JSON.stringify(postChat.USER_POOL_ISSUER)).toContain('https://cognito-idp.');
     expect(postChat.USER_POOL_CLIENT_ID).toBeDefined();
   });
+
+  it('gives the server list to the heartbeat only: the chat function routes from the fleet table', () => {
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      const variables = functionProperties(definition.id).Environment.Variables;
+      if (definition.id === 'RunHeartbeat') expect(variables.INFERENCE_SERVERS).toBe(INFERENCE_SERVERS);
+      else expect(variables.INFERENCE_SERVERS, definition.id).toBeUndefined();
+    }
+  });
+
+  it('gives the heartbeat and the chat function the same fleet thresholds, at their defaults', () => {
+    const expected = {
+      HEARTBEAT_INTERVAL_SECONDS: '1',
+      SHED_FREE_AT: '0.8',
+      SATURATED_AT: '1',
+      FREE_COOLDOWN_SECONDS: '120',
+    };
+
+    expect(functionProperties('RunHeartbeat').Environment.Variables).toMatchObject(expected);
+    expect(functionProperties('PostChat').Environment.Variables).toMatchObject(expected);
+  });
+});
+
+describe('StatelessStack background functions', () => {
+  it('runs each scheduled function from an EventBridge rule at its rate', () => {
+    for (const definition of backgroundFunctions) {
+      if (definition.trigger.kind !== 'schedule') continue;
+      const minutes = definition.trigger.everyMinutes;
+
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`,
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(definition.id), 'Arn'] } })],
+      });
+    }
+  });
+
+  it('drops a scheduled run that could not start within a minute, and does not retry a failed one', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionLogicalId('RunHeartbeat') },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('feeds each queue consumer from its queue, with its batch size and partial batch failures', () => {
+    for (const definition of backgroundFunctions) {
+      if (definition.trigger.kind !== 'queue') continue;
+      const queue = stateful.turnWritesQueue;
+      expect(definition.trigger.queue).toBe(turnWritesQueue.id);
+
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionLogicalId(definition.id) },
+        EventSourceArn: Match.objectLike({
+          'Fn::ImportValue': Match.stringLikeRegexp(statefulLogicalId(queue.node.defaultChild)),
+        }),
+        BatchSize: definition.trigger.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(allowedActions(definition.id, turnWritesQueue.id)).toContain('sqs:ReceiveMessage');
+      expect(allowedActions(definition.id, turnWritesQueue.id)).toContain('sqs:DeleteMessage');
+    }
+  });
+
+  it('keeps each consumed queue invisible for at least 6 × its consumer timeout (deployed values)', () => {
+    const queueResources = statefulTemplate.toJSON().Resources;
+    for (const definition of backgroundFunctions) {
+      if (definition.trigger.kind !== 'queue') continue;
+      const { trigger } = definition;
+      const queueDefinition = queues.find((queue) => queue.id === trigger.queue);
+      const queueId = statefulLogicalId(stateful.turnWritesQueue.node.defaultChild);
+      const visibility: number = queueResources[queueId].Properties.VisibilityTimeout;
+      const timeout: number = functionProperties(definition.id).Timeout;
+
+      expect(queueDefinition?.visibilityTimeoutSeconds).toBe(visibility);
+      expect(visibility).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
+    }
+  });
+
+  it('caps the heartbeat at 2 concurrent runs: overlapping runs, never a storm', () => {
+    expect(HEARTBEAT_RESERVED_CONCURRENCY).toBe(2);
+    expect(functionProperties('RunHeartbeat').ReservedConcurrentExecutions).toBe(2);
+    expect(functionProperties('PostChat').ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('lets the heartbeat write the fleet table and nothing on the chat table', () => {
+    const fleet = allowedActions('RunHeartbeat', fleetTableLogicalId());
+
+    expect(fleet).toContain('dynamodb:PutItem');
+    expect(fleet).toContain('dynamodb:UpdateItem');
+    expect(fleet).toContain('dynamodb:GetItem');
+    expect(allowedActions('RunHeartbeat', chatTableLogicalId()).size).toBe(0);
+  });
+
+  it('lets the persister and the sweeper write the chat table (and its byInflight index)', () => {
+    for (const id of ['PersistTurns', 'SweepTurns']) {
+      expect(allowedActions(id, chatTableLogicalId()), id).toContain('dynamodb:UpdateItem');
+      expect(allowedActions(id, fleetTableLogicalId()).size, id).toBe(0);
+    }
+    expect(allowedActions('SweepTurns', '/index/*')).toContain('dynamodb:Query');
+  });
 });
 
 describe('StatelessStack Function URLs', () => {
-  it('streams PostChat and buffers the other routes', () => {
+  it('streams PostChat and buffers the other routes, PostStop included', () => {
     for (const route of routes) {
       template.hasResourceProperties('AWS::Lambda::Url', {
         TargetFunctionArn: { 'Fn::GetAtt': [functionLogicalId(route.id), 'Arn'] },
@@ -183,18 +342,16 @@ describe('StatelessStack Function URLs', () => {
         InvokeMode: route.id === 'PostChat' ? 'RESPONSE_STREAM' : 'BUFFERED',
       });
     }
+    expect(stack.functionUrls.has('PostStop')).toBe(true);
   });
 
-  it('allows the app headers in and exposes x-message-id and retry-after', () => {
-    template.hasResourceProperties('AWS::Lambda::Url', {
-      TargetFunctionArn: { 'Fn::GetAtt': [functionLogicalId('PostChat'), 'Arn'] },
-      Cors: Match.objectLike({
-        AllowOrigins: ['*'],
-        AllowMethods: ['POST'],
-        AllowHeaders: Match.arrayWith(CORS_ALLOWED_HEADERS),
-        ExposeHeaders: Match.arrayWith(CORS_EXPOSED_HEADERS),
-      }),
-    });
+  // CORS naming the distribution's domain would make each URL reference the distribution that references
+  // it: Template.fromStack (in beforeAll) rejects such a cycle, as CloudFormation would.
+  it('sets no CORS without allowedOrigins: browsers reach the API through the distribution only', () => {
+    const urls = Object.values(template.findResources('AWS::Lambda::Url'));
+
+    expect(urls).toHaveLength(routes.length);
+    for (const url of urls) expect(url.Properties.Cors).toBeUndefined();
   });
 
   it('grants both InvokeFunctionUrl and InvokeFunction (via URL) to the public', () => {
@@ -214,17 +371,40 @@ describe('StatelessStack Function URLs', () => {
     });
   });
 
-  it('outputs each URL and the user pool settings for the web client', () => {
+  it('outputs each URL, the site, the dashboard and the user pool settings', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
 
     expect(outputs).toEqual(
       expect.arrayContaining([
         ...routes.map((route) => `${route.id}Url`),
+        'SiteUrl',
+        'DashboardUrl',
         'UserPoolId',
         'UserPoolClientId',
         'Region',
       ]),
     );
+  });
+});
+
+describe('StatelessStack Function URLs with allowedOrigins', () => {
+  it('allows those origins, the app headers in, and exposes x-message-id and retry-after', () => {
+    // Prepare
+    const { code } = synthesize({ allowedOrigins: ['https://chat.example.com'] });
+
+    // Act
+    const withCors = Template.fromStack(code);
+
+    // Assess
+    withCors.hasResourceProperties('AWS::Lambda::Url', {
+      InvokeMode: 'RESPONSE_STREAM',
+      Cors: Match.objectLike({
+        AllowOrigins: ['https://chat.example.com'],
+        AllowMethods: ['POST'],
+        AllowHeaders: Match.arrayWith(CORS_ALLOWED_HEADERS),
+        ExposeHeaders: Match.arrayWith(CORS_EXPOSED_HEADERS),
+      }),
+    });
   });
 });
 
@@ -253,40 +433,234 @@ describe('StatelessStack least privilege', () => {
     expect(chat).toContain('dynamodb:PutItem');
     expect(chat).toContain('dynamodb:UpdateItem');
     expect(fleet).toContain('dynamodb:GetItem');
-    expect(fleet).not.toContain('dynamodb:PutItem');
-    expect(fleet).not.toContain('dynamodb:UpdateItem');
+    for (const write of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
+      expect(fleet).not.toContain(`dynamodb:${write}`);
+    }
     expect(queue).toContain('sqs:SendMessage');
     expect(queue).not.toContain('sqs:ReceiveMessage');
   });
 });
 
-describe('StatelessStack extension points', () => {
-  it('adds a scheduled function in one call', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId('Heartbeat'), 'Arn'] } })],
+describe('StatelessStack web hosting', () => {
+  it('keeps the site bucket private: public access blocked, TLS enforced', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
     });
   });
 
-  it('adds an SQS consumer reporting partial batch failures in one call', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: functionLogicalId('PersistTurns') },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
+  it('serves the bucket as the default behaviour through Origin Access Control', () => {
+    const config = distributionConfig();
+    const s3 = origin(config.DefaultCacheBehavior.TargetOriginId);
+
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(JSON.stringify(s3.DomainName)).toContain('RegionalDomainName');
+    expect(s3.OriginAccessControlId).toBeDefined();
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      }),
     });
-    expect(allowedActions('PersistTurns', 'TurnWritesQueue')).toContain('sqs:ReceiveMessage');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("routes each route's path to an origin on that route's Function URL domain, uncached", () => {
+    const behaviors = distributionConfig().CacheBehaviors;
+
+    expect(behaviors.map((behavior) => behavior.PathPattern).sort()).toEqual(
+      routes.map((route) => route.path).sort(),
+    );
+    for (const route of routes) {
+      const behavior = behaviors.find((candidate) => candidate.PathPattern === route.path);
+      if (!behavior) throw new Error(`no behaviour for ${route.path}`);
+      const target = origin(behavior.TargetOriginId);
+
+      expect(target.DomainName, route.path).toEqual({
+        'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [urlLogicalId(route.id), 'FunctionUrl'] }] }],
+      });
+      expect(target.CustomOriginConfig?.OriginProtocolPolicy, route.path).toBe('https-only');
+      expect(behavior.CachePolicyId, route.path).toBe(CACHING_DISABLED);
+      expect(behavior.OriginRequestPolicyId, route.path).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
+      expect(behavior.AllowedMethods, route.path).toEqual(expect.arrayContaining([route.method, 'OPTIONS']));
+      expect(behavior.ViewerProtocolPolicy, route.path).toBe('https-only');
+    }
+  });
+
+  it('waits 60 s between packets of the chat stream', () => {
+    const chat = distributionConfig().CacheBehaviors.find((behavior) => behavior.PathPattern === '/chat');
+    if (!chat) throw new Error('no /chat behaviour');
+
+    expect(STREAM_READ_TIMEOUT.toSeconds()).toBe(60);
+    expect(origin(chat.TargetOriginId).CustomOriginConfig?.OriginReadTimeout).toBe(60);
+  });
+
+  it('deploys the web client and a config.json whose pool ids resolve at deploy time, then invalidates', () => {
+    const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment'));
+    expect(deployments).toHaveLength(1);
+    const properties = deployments[0]?.Properties;
+    const markers = JSON.stringify(properties.SourceMarkers);
+
+    expect(properties.SourceObjectKeys).toHaveLength(2);
+    expect(markers).toContain('UserPool');
+    expect(markers).toContain('WebClient');
+    expect(properties.DistributionPaths).toEqual(['/*']);
+    expect(properties.Prune).toBe(true);
+  });
+});
+
+describe('StatelessStack observability', () => {
+  it('has a dashboard with the time-to-first-token widget and the chat function metrics', () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+
+    expect(body).toContain('Time to first token');
+    expect(body).toContain(String.raw`\"ChatApp\",\"TimeToFirstToken\",\"service\",\"chat\"`);
+    expect(body).toContain(String.raw`\"ChatApp\",\"PromptsShed\",\"service\",\"chat\",\"tier\",\"free\"`);
+    expect(body).toContain('ConcurrentExecutions');
+    expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    expect(body).toContain('WriteThrottleEvents');
+    expect(body).toContain(functionLogicalId('PostChat'));
+  });
+
+  it('alarms on p99 time to first token above 2000 ms in 3 of 5 minutes', () => {
+    const alarm = alarmWith({
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'ChatApp', MetricName: 'TimeToFirstToken' }),
+            Stat: 'p99',
+            Period: 60,
+          }),
+        }),
+      ]),
+    });
+
+    expect(TTFT_OBJECTIVE_MS).toBe(2000);
+    expect(alarm).toMatchObject({
+      Threshold: 2000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it('alarms when the fleet stays saturated (FleetMode ≥ 2) for 5 minutes', () => {
+    const alarm = alarmWith({
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: 'ChatApp', MetricName: 'FleetMode' }),
+          }),
+        }),
+      ]),
+    });
+
+    expect(alarm).toMatchObject({
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+    });
+  });
+
+  it('alarms when the heartbeat stops running (missing data breaches) or fails', () => {
+    const heartbeat = [{ Name: 'FunctionName', Value: { Ref: functionLogicalId('RunHeartbeat') } }];
+
+    expect(alarmWith({ MetricName: 'Invocations', Dimensions: heartbeat })).toMatchObject({
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(alarmWith({ MetricName: 'Errors', Dimensions: heartbeat })).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+  });
+
+  it('alarms on chat function errors and on throttles of each table', () => {
+    alarmWith({
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId('PostChat') } }],
+    });
+    for (const tableLogicalId of [chatTableLogicalId(), fleetTableLogicalId()]) {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => {
+        const metrics = JSON.stringify(alarm.Properties.Metrics ?? []);
+        return metrics.includes('WriteThrottleEvents') && metrics.includes(tableLogicalId);
+      });
+      expect(alarms, tableLogicalId).toHaveLength(1);
+    }
+  });
+
+  it('sends every alarm, ALARM and OK, to the alarm topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+
+    expect(alarms.length).toBeGreaterThanOrEqual(7);
+    for (const alarm of alarms) {
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(topicLogicalId());
+      expect(JSON.stringify(alarm.Properties.OKActions)).toContain(topicLogicalId());
+    }
+  });
+});
+
+describe('fleetEnvironment', () => {
+  it('fills unset settings with the documented defaults', () => {
+    expect(fleetEnvironment({ shedFreeAt: 0.7, saturatedAt: undefined })).toEqual({
+      HEARTBEAT_INTERVAL_SECONDS: String(DEFAULT_FLEET_SETTINGS.heartbeatIntervalSeconds),
+      SHED_FREE_AT: '0.7',
+      SATURATED_AT: '1',
+      FREE_COOLDOWN_SECONDS: '120',
+    });
+  });
+
+  it('rejects values the functions would refuse, and thresholds in the wrong order', () => {
+    expect(() => fleetEnvironment({ heartbeatIntervalSeconds: 0 })).toThrow(/heartbeatIntervalSeconds/);
+    expect(() => fleetEnvironment({ freeCooldownSeconds: Number.NaN })).toThrow(/freeCooldownSeconds/);
+    expect(() => fleetEnvironment({ shedFreeAt: 1, saturatedAt: 0.9 })).toThrow(/below saturatedAt/);
   });
 });
 
 describe('validateInferenceServers', () => {
-  it('accepts a comma-separated id=url list', () => {
-    expect(validateInferenceServers('a=http://10.0.0.1:8000, b=https://b.example.com')).toBe(
-      'a=http://10.0.0.1:8000,b=https://b.example.com',
+  it('accepts a comma-separated id=url list, each with an optional |capacity', () => {
+    expect(validateInferenceServers('a=http://10.0.0.1:8000|16, b=https://b.example.com')).toBe(
+      'a=http://10.0.0.1:8000|16,b=https://b.example.com',
     );
   });
 
-  it('rejects entries without an id or an http(s) URL', () => {
+  it('rejects entries without an id, an http(s) URL or a positive integer capacity, and duplicates', () => {
     expect(() => validateInferenceServers('http://10.0.0.1:8000')).toThrow(/inferenceServers/);
     expect(() => validateInferenceServers('a=ftp://x')).toThrow(/inferenceServers/);
+    expect(() => validateInferenceServers('a=http://x:8000|0')).toThrow(/inferenceServers/);
+    expect(() => validateInferenceServers('a=http://x:8000|many')).toThrow(/inferenceServers/);
+    expect(() => validateInferenceServers('a=http://x:8000,a=http://y:8000')).toThrow(/inferenceServers/);
     expect(() => validateInferenceServers('')).toThrow(/inferenceServers/);
   });
 });
