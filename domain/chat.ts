@@ -86,8 +86,7 @@ export class ChatService {
    * here, and a 200 is only ever sent for an answer that has started.
    */
   async begin(caller: Caller, request: ChatRequest): Promise<ActiveTurn> {
-    const { clock, config, repository, tokenizer } = this.deps;
-    const startedAt = clock.now();
+    const startedAt = this.deps.clock.now();
     const requestHash = hashRequest(request);
 
     // A retry with a known key never starts a second inference: it gets what the first attempt became.
@@ -98,6 +97,7 @@ export class ChatService {
 
     // A refused prompt costs nothing downstream: no read, no inference call, no stored turn.
     const servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
+    const firstServer = await servers.pick(new Set());
 
     const turn: NewTurn = {
       userId: caller.userId,
@@ -106,15 +106,43 @@ export class ChatService {
       userMessage: request.prompt,
       createdAt: new Date(startedAt).toISOString(),
     };
-    if (request.idempotencyKey) {
-      const claim = { messageId: turn.id, conversationId: turn.conversationId, requestHash };
-      const holder = await this.deps.idempotency.claim(caller.userId, request.idempotencyKey, claim);
-      if (holder) return this.replay(caller, holder, requestHash);
-    }
+    const key = request.idempotencyKey;
+    if (!key) return this.start(turn, request, servers, firstServer, startedAt);
 
+    const claim = { messageId: turn.id, conversationId: turn.conversationId, requestHash };
+    const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
+    if (holder) return this.replay(caller, holder, requestHash);
+    try {
+      return await this.start(turn, request, servers, firstServer, startedAt);
+    } catch (error) {
+      // A refusal for load (or our own failure) is something the client is told to retry with the same key:
+      // free the key so that retry runs. A failed answer stays bound to it and replays as the same failure.
+      const replayable =
+        isDomainError(error) && (error.code === 'upstream_error' || error.code === 'upstream_timeout');
+      if (!replayable) {
+        await this.deps.idempotency.release(caller.userId, key, turn.id).catch((releaseError: unknown) => {
+          this.deps.log.warn('idempotency key release failed', {
+            message_id: turn.id,
+            error: errorName(releaseError),
+          });
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Runs an admitted turn up to its first token (see begin). */
+  private async start(
+    turn: NewTurn,
+    request: ChatRequest,
+    servers: ServerSelector,
+    firstServer: InferenceServer,
+    startedAt: number,
+  ): Promise<ActiveTurn> {
+    const { clock, config, repository, tokenizer } = this.deps;
     let earlier: Turn[] = [];
     if (request.conversationId) {
-      const page = await repository.listTurns(caller.userId, {
+      const page = await repository.listTurns(turn.userId, {
         limit: config.contextTurnsToRead,
         conversationId: request.conversationId,
       });
@@ -122,7 +150,6 @@ export class ChatService {
     }
     const context = buildContext(earlier, request.prompt, config.contextTokenBudget, tokenizer);
 
-    const firstServer = await servers.pick(new Set());
     const controller = new AbortController();
     const turnTimer = setTimeout(
       () =>

@@ -79,6 +79,8 @@ export interface IdempotencyClaims {
   get(userId: string, key: string): Promise<IdempotencyClaim | undefined>;
   /** Claims the key; returns undefined when claimed now, or the claim that holds it already. */
   claim(userId: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | undefined>;
+  /** Frees the key if `messageId` still holds it, so a retry can run (after a refusal). */
+  release(userId: string, key: string, messageId: string): Promise<void>;
 }
 
 export type ModelChunk =

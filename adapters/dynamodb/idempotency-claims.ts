@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, IdempotencyClaim, IdempotencyClaims } from '../../domain/ports';
 
 /** How long an Idempotency-Key is remembered (as Stripe does): retries come within minutes, not days. */
@@ -53,6 +53,22 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       const existing = await this.get(userId, key);
       if (!existing) throw new Error('Idempotency claim vanished after a failed conditional put');
       return existing;
+    }
+  }
+
+  async release(userId: string, key: string, messageId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: userId, sk: idempotencySortKey(key) },
+          ConditionExpression: 'message_id = :message_id',
+          ExpressionAttributeValues: { ':message_id': messageId },
+        }),
+      );
+    } catch (error) {
+      // Held by another attempt by now: not ours to free.
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
     }
   }
 

@@ -261,6 +261,24 @@ describe('ChatService', () => {
     expect(conflict).toMatchObject({ code: 'conflict' });
   });
 
+  it('lets a retry with the same Idempotency-Key run once a refusal for load has passed', async () => {
+    // gpu-a is full (one slot, no queue), so the prompt is refused for load...
+    await publishFleet([gpuA]);
+    gpuA.setOptions({ maxQueue: 0, slots: 1, tokensPerSecond: 5 });
+    const blocker = await service().begin(caller('premium'), ask('fill gpu-a'));
+    const who = caller();
+    const key = randomUUID();
+    const refused = await service()
+      .begin(who, ask('retry me', { idempotencyKey: key, retryAttempt: 0 }))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'overloaded' });
+    gpuA.setOptions({ tokensPerSecond: 500 });
+    await drain(blocker);
+    // ...and the automatic retry with the same key is answered, not held at 409 "still being answered".
+    const retried = await service().begin(who, ask('retry me', { idempotencyKey: key, retryAttempt: 1 }));
+    expect((await drain(retried)).last).toMatchObject({ type: 'end', status: 'completed' });
+  });
+
   it('parks the final write on SQS when the table refuses it, and the persister applies it later', async () => {
     await publishFleet([gpuA]);
     class ThrottledFinish extends DynamoDbTurnRepository {
