@@ -8,9 +8,13 @@
  */
 import { portFromEnv, stringFromEnv } from './env';
 import { startLocalStack } from './stack';
+import { buildWeb } from './web-build';
 
 const dataDir = stringFromEnv(process.env, 'DATA_DIR', '.data');
+// The web client is bundled at every start (~50 ms), so `npm start` always serves the current source.
+const web = await buildWeb();
 const stack = await startLocalStack({
+  staticDir: web.dir,
   dataDir,
   host: stringFromEnv(process.env, 'HOST', '127.0.0.1'),
   port: portFromEnv(process.env, 'PORT', 3000),

@@ -1,0 +1,185 @@
+import { type AppConfig, AuthError, isRecord, refresh, type Session, saveSession } from './auth';
+
+export type TurnStatus = 'completed' | 'in_progress' | 'failed' | 'stopped' | 'interrupted';
+
+/** One entry of GET /chat/history. */
+export interface ChatEntry {
+  readonly id: string;
+  readonly user_message: string;
+  readonly assistant_response: string;
+  readonly timestamp: string;
+  readonly conversation_id: string;
+  readonly status: TurnStatus;
+  readonly error_code?: string;
+}
+
+export interface HistoryPage {
+  readonly chats: readonly ChatEntry[];
+  readonly next_cursor?: string;
+}
+
+/** A non-2xx answer from the API, with the contract's `{error:{code,message}}` body when present. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown>,
+    readonly retryAfter: string | null,
+  ) {
+    super(message);
+  }
+}
+
+export async function apiError(response: Response): Promise<ApiError> {
+  const body: unknown = await response.json().catch(() => undefined);
+  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
+  return new ApiError(
+    response.status,
+    typeof error.code === 'string' ? error.code : `http_${response.status}`,
+    typeof error.message === 'string' ? error.message : `HTTP ${response.status}`,
+    error,
+    response.headers.get('retry-after'),
+  );
+}
+
+/** Refresh this long before the ID token expires. */
+const REFRESH_AHEAD_MS = 120_000;
+const REFRESH_RETRY_MS = 30_000;
+
+/**
+ * The signed-in API: adds the ID token to every call, refreshes it ahead of expiry (on a timer and
+ * before any call made with a nearly expired token), and on a 401 refreshes once and retries once.
+ * A refused refresh ends the session through `onSignedOut`.
+ */
+export class Api {
+  private refreshing: Promise<Session> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private current: Session,
+    private readonly onSignedOut: (reason: string) => void,
+  ) {
+    this.schedule();
+  }
+
+  get session(): Session {
+    return this.current;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.timer);
+  }
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (this.current.expiresAt - Date.now() < 30_000) await this.refresh();
+    const response = await this.send(path, init);
+    if (response.status !== 401) return response;
+    await response.body?.cancel();
+    await this.refresh();
+    const retried = await this.send(path, init);
+    if (retried.status === 401) this.end('Your session has expired. Please log in again.');
+    return retried;
+  }
+
+  async history(params: { limit?: number; cursor?: string; conversationId?: string }): Promise<HistoryPage> {
+    const query = new URLSearchParams();
+    if (params.limit !== undefined) query.set('limit', String(params.limit));
+    if (params.cursor !== undefined) query.set('cursor', params.cursor);
+    if (params.conversationId !== undefined) query.set('conversation_id', params.conversationId);
+    const response = await this.fetch(`/chat/history?${query}`);
+    if (!response.ok) throw await apiError(response);
+    return parseHistory(await response.json());
+  }
+
+  /** Asks the server to stop a streaming turn; false when the server could not (e.g. no such route). */
+  async stop(messageId: string): Promise<boolean> {
+    try {
+      const response = await this.fetch('/chat/stop', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message_id: messageId }),
+      });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private send(path: string, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${this.current.idToken}`);
+    return fetch(path, { ...init, headers });
+  }
+
+  /** One refresh at a time; callers share it. */
+  refresh(): Promise<Session> {
+    this.refreshing ??= refresh(this.config, this.current)
+      .then((session) => {
+        this.current = session;
+        saveSession(session);
+        this.schedule();
+        return session;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof AuthError) this.end('Your session has expired. Please log in again.');
+        else this.schedule(REFRESH_RETRY_MS);
+        throw error;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  private schedule(delayMs?: number): void {
+    clearTimeout(this.timer);
+    if (this.disposed) return;
+    const wait = delayMs ?? Math.max(5_000, this.current.expiresAt - Date.now() - REFRESH_AHEAD_MS);
+    this.timer = setTimeout(() => {
+      this.refresh().catch(() => undefined);
+    }, wait);
+  }
+
+  private end(reason: string): void {
+    if (this.disposed) return;
+    this.dispose();
+    this.onSignedOut(reason);
+  }
+}
+
+const STATUSES: readonly string[] = ['completed', 'in_progress', 'failed', 'stopped', 'interrupted'];
+
+function isTurnStatus(value: unknown): value is TurnStatus {
+  return typeof value === 'string' && STATUSES.includes(value);
+}
+
+export function parseHistory(body: unknown): HistoryPage {
+  if (!isRecord(body) || !Array.isArray(body.chats)) throw new Error('Unexpected history response');
+  const chats: ChatEntry[] = [];
+  for (const item of body.chats) {
+    if (!isRecord(item)) continue;
+    const { id, user_message, assistant_response, timestamp, conversation_id, status, error_code } = item;
+    if (typeof id !== 'string' || typeof conversation_id !== 'string') continue;
+    chats.push({
+      id,
+      conversation_id,
+      user_message: typeof user_message === 'string' ? user_message : '',
+      assistant_response: typeof assistant_response === 'string' ? assistant_response : '',
+      timestamp: typeof timestamp === 'string' ? timestamp : String(timestamp ?? ''),
+      status: isTurnStatus(status) ? status : 'completed',
+      ...(typeof error_code === 'string' ? { error_code } : {}),
+    });
+  }
+  return {
+    chats,
+    ...(typeof body.next_cursor === 'string' && body.next_cursor !== ''
+      ? { next_cursor: body.next_cursor }
+      : {}),
+  };
+}
