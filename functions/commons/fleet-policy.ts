@@ -29,7 +29,7 @@ export function heartbeatIntervalMs(): number {
 /** The thresholds shared by the heartbeat (which computes the mode) and the chat function (which admits). */
 export function fleetPolicyFromEnv(): FleetPolicy {
   const intervalMs = heartbeatIntervalMs();
-  return {
+  const policy: FleetPolicy = {
     ...defaultFleetPolicy,
     shedFreeAt: getNumberFromEnv('SHED_FREE_AT', defaultFleetPolicy.shedFreeAt),
     saturatedAt: getNumberFromEnv('SATURATED_AT', defaultFleetPolicy.saturatedAt),
@@ -38,6 +38,10 @@ export function fleetPolicyFromEnv(): FleetPolicy {
     // A report older than three heartbeats means the server (or the heartbeat) is gone.
     staleAfterMs: getNumberFromEnv('SERVER_STALE_SECONDS', (3 * intervalMs) / 1000) * 1000,
   };
+  if (policy.shedFreeAt > policy.saturatedAt) {
+    throw new Error(`SHED_FREE_AT (${policy.shedFreeAt}) must not be above SATURATED_AT (${policy.saturatedAt}).`);
+  }
+  return policy;
 }
 
 export function backoffPolicyFromEnv(): BackoffPolicy {

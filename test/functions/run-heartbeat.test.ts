@@ -182,6 +182,16 @@ describe('fleetPolicyFromEnv', () => {
       staleAfterMs: 150,
     });
   });
+
+  it('refuses a shed threshold above the saturation threshold', () => {
+    const previous = process.env.SHED_FREE_AT;
+    process.env.SHED_FREE_AT = '1.2';
+    try {
+      expect(() => module.fleetPolicyFromEnv()).toThrow(/SHED_FREE_AT/);
+    } finally {
+      process.env.SHED_FREE_AT = previous;
+    }
+  });
 });
 
 describe('heartbeatDepsFromEnv', () => {
