@@ -74,6 +74,12 @@ export interface ActiveTurn {
 /** How many servers a prompt may try before the first token (the chosen one plus one failover). */
 const MAX_SERVER_ATTEMPTS = 2;
 
+/** How long, once the first token is in hand, the in_progress write may still take before the start is parked. */
+const START_WRITE_GRACE_MS = 250;
+
+/** Beyond the longest turn: time for a parked start write to reach the table before a key counts as abandoned. */
+const ABANDONED_CLAIM_MARGIN_MS = 60_000;
+
 /** Abort reason when the owner pressed stop: not an error, the turn ends `stopped`. */
 const STOPPED = Symbol('stopped');
 
@@ -90,9 +96,14 @@ export class ChatService {
     const requestHash = hashRequest(request);
 
     // A retry with a known key never starts a second inference: it gets what the first attempt became.
+    let abandoned: IdempotencyClaim | undefined;
     if (request.idempotencyKey) {
       const existing = await this.deps.idempotency.get(caller.userId, request.idempotencyKey);
-      if (existing) return this.replay(caller, existing, requestHash);
+      if (existing) {
+        const replayed = await this.replay(caller, existing, requestHash);
+        if (replayed) return replayed;
+        abandoned = existing;
+      }
     }
 
     // A refused prompt costs nothing downstream: no read, no inference call, no stored turn.
@@ -109,9 +120,24 @@ export class ChatService {
     const key = request.idempotencyKey;
     if (!key) return this.start(turn, request, servers, firstServer, startedAt);
 
-    const claim = { messageId: turn.id, conversationId: turn.conversationId, requestHash };
-    const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
-    if (holder) return this.replay(caller, holder, requestHash);
+    const claim = {
+      messageId: turn.id,
+      conversationId: turn.conversationId,
+      requestHash,
+      claimedAt: startedAt,
+    };
+    if (abandoned) {
+      // The attempt that held the key died before its turn was ever recorded: this retry takes the key over.
+      const tookOver = await this.deps.idempotency.takeOver(caller.userId, key, abandoned.messageId, claim);
+      if (!tookOver) throw this.stillAnswering();
+    } else {
+      const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
+      if (holder) {
+        const replayed = await this.replay(caller, holder, requestHash);
+        if (!replayed) throw this.stillAnswering();
+        return replayed;
+      }
+    }
     try {
       return await this.start(turn, request, servers, firstServer, startedAt);
     } catch (error) {
@@ -181,6 +207,7 @@ export class ChatService {
         servers,
         firstServer,
       );
+      await this.ensureDurable(turn, started);
       this.deps.log.info('first token', {
         message_id: turn.id,
         server: server.id,
@@ -199,8 +226,13 @@ export class ChatService {
       release();
       controller.abort();
       const domainError = toDomainError(error);
-      // The prompt never got an answer: record the attempt honestly (failed), then tell the client.
       await started;
+      if (domainError.code === 'overloaded') {
+        // Every server refused for load: like a prompt refused at admission, it leaves no turn behind.
+        await this.deps.repository.discardTurn(turn.userId, turn.id);
+        throw domainError;
+      }
+      // The prompt never got an answer: record the attempt honestly (failed), then tell the client.
       await this.finish(turn, { status: 'failed', assistantResponse: '', errorCode: domainError.code });
       throw domainError;
     }
@@ -228,12 +260,27 @@ export class ChatService {
   }
 
   /** What an earlier attempt with the same Idempotency-Key became. */
-  private async replay(caller: Caller, claim: IdempotencyClaim, requestHash: string): Promise<ActiveTurn> {
+  /**
+   * What an earlier attempt with the same Idempotency-Key became; undefined when that attempt is known dead
+   * without ever having recorded its turn (its claim is older than the longest turn), so the key may be taken over.
+   */
+  private async replay(
+    caller: Caller,
+    claim: IdempotencyClaim,
+    requestHash: string,
+  ): Promise<ActiveTurn | undefined> {
     if (claim.requestHash !== requestHash) {
       throw new DomainError('conflict', 'This Idempotency-Key was already used with a different request.');
     }
     const turn = await this.deps.repository.getTurn(caller.userId, claim.messageId);
-    if (!turn || turn.status === 'in_progress') {
+    if (!turn) {
+      if (this.deps.clock.now() - claim.claimedAt > this.deps.config.maxTurnMs + ABANDONED_CLAIM_MARGIN_MS) {
+        return undefined;
+      }
+      // Not a message id: the turn it names may never exist (the attempt may still be refused or die).
+      throw this.stillAnswering();
+    }
+    if (turn.status === 'in_progress') {
       throw new DomainError(
         'in_progress',
         'The first request with this Idempotency-Key is still being answered.',
@@ -263,6 +310,43 @@ export class ChatService {
         };
       },
     };
+  }
+
+  private stillAnswering(): DomainError {
+    return new DomainError(
+      'in_progress',
+      'The first request with this Idempotency-Key is still being answered.',
+    );
+  }
+
+  /**
+   * Before any 200 leaves, the turn must be durable: in the table, or parked on the queue for the persister.
+   * The in_progress write normally landed long before the first token; if it failed or is still being
+   * retried after a short grace, the start itself is parked. If even that fails, the client gets an error,
+   * not a stream that history would never show.
+   */
+  private async ensureDurable(turn: NewTurn, started: Promise<boolean>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const landed = await Promise.race([
+      started,
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), START_WRITE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (landed) return;
+    this.deps.log.warn('turn start not in the table yet; parking it on the write queue', {
+      message_id: turn.id,
+    });
+    try {
+      await this.deps.writeQueue.enqueue({ turn });
+    } catch (error) {
+      this.deps.log.error('turn start could not be made durable', {
+        message_id: turn.id,
+        error: errorName(error),
+      });
+      throw new DomainError('internal_error', 'The conversation could not be saved; please try again.');
+    }
   }
 
   /** Opens a stream on a chosen server and waits for its first content; fails over once before any token. */

@@ -50,8 +50,15 @@ export interface TurnRepository {
   /**
    * Moves an in_progress turn (or one whose start write was lost) to its final state.
    * Returns false, without writing, when the turn already ended (a retry or a sweeper got there first).
+   * `replaceInterrupted`: a parked real outcome may replace the sweeper's `interrupted`, which was only a guess.
    */
-  finishTurn(turn: NewTurn, outcome: TurnOutcome): Promise<boolean>;
+  finishTurn(
+    turn: NewTurn,
+    outcome: TurnOutcome,
+    options?: { replaceInterrupted?: boolean },
+  ): Promise<boolean>;
+  /** Removes a turn that is still in_progress (a prompt refused for load after its start write). */
+  discardTurn(userId: string, id: string): Promise<void>;
   /** Stores a complete turn from /chat/store; 'duplicate' for the same id and content; throws conflict otherwise. */
   storeTurn(input: StoredTurnInput): Promise<'created' | 'duplicate'>;
   getTurn(userId: string, id: string): Promise<Turn | undefined>;
@@ -73,6 +80,8 @@ export interface IdempotencyClaim {
   readonly conversationId: string;
   /** Hash of the request the key was first used with: the same key with another prompt is a conflict. */
   readonly requestHash: string;
+  /** Epoch ms when the key was claimed: a claim whose turn never appeared is taken over after the longest turn. */
+  readonly claimedAt: number;
 }
 
 export interface IdempotencyClaims {
@@ -81,6 +90,8 @@ export interface IdempotencyClaims {
   claim(userId: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | undefined>;
   /** Frees the key if `messageId` still holds it, so a retry can run (after a refusal). */
   release(userId: string, key: string, messageId: string): Promise<void>;
+  /** Moves the key from `previousMessageId` (whose turn never appeared) to a new claim; false if it moved already. */
+  takeOver(userId: string, key: string, previousMessageId: string, claim: IdempotencyClaim): Promise<boolean>;
 }
 
 export type ModelChunk =
@@ -125,12 +136,13 @@ export interface Tokenizer {
 }
 
 /** A final turn write that could not reach the table, parked for the persister to apply. */
-export interface PendingTurnWrite {
-  readonly turn: NewTurn;
-  readonly outcome: TurnOutcome;
-}
+export type PendingTurnWrite =
+  /** The in_progress record itself, when the table refused it: the turn must be durable before any 200. */
+  | { readonly turn: NewTurn; readonly outcome?: undefined }
+  /** The final state. */
+  | { readonly turn: NewTurn; readonly outcome: TurnOutcome };
 
-/** Durable buffer (SQS) for final writes that failed after the SDK's own retries. */
+/** Durable buffer (SQS) for turn writes that failed after the SDK's own retries. */
 export interface TurnWriteQueue {
   enqueue(write: PendingTurnWrite): Promise<void>;
 }

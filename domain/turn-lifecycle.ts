@@ -1,16 +1,29 @@
-import { DomainError } from './errors';
+import { DomainError, isDomainError } from './errors';
+import { ulidTime } from './ids';
 import type { Clock, Log, PendingTurnWrite, StopFlags, TurnRepository } from './ports';
 import type { Caller, TurnOutcome } from './turn';
 
-/** POST /chat/stop: only the owner can stop a turn (others' turns are simply not found in their partition). */
+/**
+ * POST /chat/stop: only the owner can stop a turn (others' turns are simply not found in their partition,
+ * and the stop flag lives in the caller's own partition too). A turn whose in_progress record has not
+ * landed yet (its write still being retried, or parked on the queue) is not visible: a stop for an id the
+ * chat function minted within the longest turn is recorded all the same.
+ */
 export async function requestStop(
-  repository: TurnRepository,
-  stopFlags: StopFlags,
+  deps: { repository: TurnRepository; stopFlags: StopFlags; clock: Clock; maxTurnMs: number },
   caller: Caller,
   messageId: string,
 ): Promise<{ status: 'stopping' }> {
+  const { repository, stopFlags } = deps;
   const turn = await repository.getTurn(caller.userId, messageId);
-  if (!turn) throw new DomainError('not_found', 'No turn of yours has this message_id.');
+  if (!turn) {
+    const mintedAt = ulidTime(messageId);
+    const now = deps.clock.now();
+    const recent = mintedAt !== undefined && mintedAt <= now + 1000 && now - mintedAt <= deps.maxTurnMs;
+    if (!recent) throw new DomainError('not_found', 'No turn of yours has this message_id.');
+    await stopFlags.request(caller.userId, messageId);
+    return { status: 'stopping' };
+  }
   if (turn.status !== 'in_progress') {
     throw new DomainError('conflict', `The turn has already ended (${turn.status}).`, {
       message_id: messageId,
@@ -21,14 +34,24 @@ export async function requestStop(
 }
 
 /**
- * Applies a final write that the chat function parked on the queue. Idempotent: finishTurn only moves
- * a turn out of in_progress, so a redelivery, or a write that reached the table after all, changes nothing.
+ * Applies a write that the chat function parked on the queue. Idempotent: a start only creates a missing
+ * turn, a finish only moves a turn out of in_progress, so a redelivery, or a write that reached the table
+ * after all, changes nothing. A real outcome replaces `interrupted`, which the sweeper only inferred.
  */
 export async function applyPendingWrite(
   repository: TurnRepository,
   write: PendingTurnWrite,
 ): Promise<boolean> {
-  return repository.finishTurn(write.turn, write.outcome);
+  if (!write.outcome) {
+    try {
+      await repository.startTurn(write.turn);
+      return true;
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'conflict') return false;
+      throw error;
+    }
+  }
+  return repository.finishTurn(write.turn, write.outcome, { replaceInterrupted: true });
 }
 
 /** Parses a queued write; a malformed body throws (and lands in the DLQ after the retries). */
@@ -39,16 +62,16 @@ export function parsePendingWrite(body: string): PendingTurnWrite {
   const isString = (value: unknown): value is string => typeof value === 'string';
   if (
     !turn ||
-    !outcome ||
     !isString(turn.userId) ||
     !isString(turn.id) ||
     !isString(turn.conversationId) ||
     !isString(turn.userMessage) ||
     !isString(turn.createdAt) ||
-    !isString(outcome.status) ||
-    !['completed', 'failed', 'stopped', 'interrupted'].includes(outcome.status) ||
-    !isString(outcome.assistantResponse) ||
-    !isString(outcome.updatedAt)
+    (outcome !== undefined &&
+      (!isString(outcome.status) ||
+        !['completed', 'failed', 'stopped', 'interrupted'].includes(outcome.status) ||
+        !isString(outcome.assistantResponse) ||
+        !isString(outcome.updatedAt)))
   ) {
     throw new Error('Pending write is malformed');
   }

@@ -16,7 +16,7 @@ async function persistRecord(record: SQSRecord): Promise<void> {
   const applied = await applyPendingWrite(repository, write);
   logger.info('parked turn write applied', {
     message_id: write.turn.id,
-    status: write.outcome.status,
+    status: write.outcome?.status ?? 'in_progress',
     applied,
     receive_count: record.attributes.ApproximateReceiveCount,
   });

@@ -41,6 +41,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
             message_id: claim.messageId,
             conversation_id: claim.conversationId,
             request_hash: claim.requestHash,
+            claimed_at: claim.claimedAt,
             expires_at: nowSeconds + CLAIM_TTL_SECONDS,
           },
           ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
@@ -52,7 +53,9 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
       const existing = await this.get(userId, key);
       if (!existing) throw new Error('Idempotency claim vanished after a failed conditional put');
-      return existing;
+      // Our own claim: the write was applied but its answer lost (a 500 or time-out), and the SDK's retry
+      // then met it. It is claimed now, by us.
+      return existing.messageId === claim.messageId ? undefined : existing;
     }
   }
 
@@ -72,9 +75,39 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
     }
   }
 
+  async takeOver(
+    userId: string,
+    key: string,
+    previousMessageId: string,
+    claim: IdempotencyClaim,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: userId,
+            sk: idempotencySortKey(key),
+            message_id: claim.messageId,
+            conversation_id: claim.conversationId,
+            request_hash: claim.requestHash,
+            claimed_at: claim.claimedAt,
+            expires_at: Math.floor(this.clock.now() / 1000) + CLAIM_TTL_SECONDS,
+          },
+          ConditionExpression: 'message_id = :previous',
+          ExpressionAttributeValues: { ':previous': previousMessageId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   private live(item: Record<string, unknown> | undefined): IdempotencyClaim | undefined {
     if (!item) return undefined;
-    const { message_id, conversation_id, request_hash, expires_at } = item;
+    const { message_id, conversation_id, request_hash, expires_at, claimed_at } = item;
     if (typeof expires_at === 'number' && expires_at < Math.floor(this.clock.now() / 1000)) return undefined;
     if (
       typeof message_id !== 'string' ||
@@ -83,6 +116,13 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
     ) {
       throw new Error('Malformed idempotency claim');
     }
-    return { messageId: message_id, conversationId: conversation_id, requestHash: request_hash };
+    return {
+      messageId: message_id,
+      conversationId: conversation_id,
+      requestHash: request_hash,
+      // Claims written before claimed_at existed count as claimed at expiry minus the TTL.
+      claimedAt:
+        typeof claimed_at === 'number' ? claimed_at : ((expires_at as number) - CLAIM_TTL_SECONDS) * 1000,
+    };
   }
 }

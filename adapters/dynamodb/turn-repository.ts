@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -121,9 +122,14 @@ export class DynamoDbTurnRepository implements TurnRepository {
     }
   }
 
-  async finishTurn(turn: NewTurn, outcome: TurnOutcome): Promise<boolean> {
+  async finishTurn(
+    turn: NewTurn,
+    outcome: TurnOutcome,
+    options: { replaceInterrupted?: boolean } = {},
+  ): Promise<boolean> {
     const names: Record<string, string> = { '#pk': 'pk', '#status': 'status', '#inflight': 'inflight' };
     const values: Record<string, unknown> = { ':in_progress': 'in_progress' };
+    if (options.replaceInterrupted) values[':interrupted'] = 'interrupted';
     const sets: string[] = [];
     // Start attributes: kept when the in_progress item exists, written when its write was lost.
     const setIfAbsent = (attribute: string, value: unknown) => {
@@ -162,7 +168,9 @@ export class DynamoDbTurnRepository implements TurnRepository {
           Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
           // Leaving in_progress also leaves the sparse in-flight index.
           UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight`,
-          ConditionExpression: 'attribute_not_exists(#pk) OR #status = :in_progress',
+          ConditionExpression: options.replaceInterrupted
+            ? 'attribute_not_exists(#pk) OR #status IN (:in_progress, :interrupted)'
+            : 'attribute_not_exists(#pk) OR #status = :in_progress',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -171,6 +179,23 @@ export class DynamoDbTurnRepository implements TurnRepository {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
+    }
+  }
+
+  async discardTurn(userId: string, id: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: userId, sk: turnSortKey(id) },
+          ConditionExpression: '#status = :in_progress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':in_progress': 'in_progress' },
+        }),
+      );
+    } catch (error) {
+      // Absent or already ended: nothing to discard.
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

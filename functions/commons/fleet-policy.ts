@@ -39,7 +39,9 @@ export function fleetPolicyFromEnv(): FleetPolicy {
     staleAfterMs: getNumberFromEnv('SERVER_STALE_SECONDS', (3 * intervalMs) / 1000) * 1000,
   };
   if (policy.shedFreeAt > policy.saturatedAt) {
-    throw new Error(`SHED_FREE_AT (${policy.shedFreeAt}) must not be above SATURATED_AT (${policy.saturatedAt}).`);
+    throw new Error(
+      `SHED_FREE_AT (${policy.shedFreeAt}) must not be above SATURATED_AT (${policy.saturatedAt}).`,
+    );
   }
   return policy;
 }

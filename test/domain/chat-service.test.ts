@@ -160,7 +160,12 @@ describe('ChatService', () => {
       if (event.type === 'content') {
         text += event.text;
         chunks++;
-        if (chunks === 3) await requestStop(repository, stopFlags, who, turn.messageId);
+        if (chunks === 3)
+          await requestStop(
+            { repository, stopFlags, clock: systemClock, maxTurnMs: 20_000 },
+            who,
+            turn.messageId,
+          );
       }
       last = event;
     }
@@ -196,6 +201,12 @@ describe('ChatService', () => {
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('overloaded');
     expect((error as DomainError).details.retry_after_seconds).toBe(10);
+    // A prompt every server refused leaves no turn behind, like one refused at admission.
+    const refusedCaller = caller();
+    await service()
+      .begin(refusedCaller, ask())
+      .catch(() => undefined);
+    expect((await repository.listTurns(refusedCaller.userId, { limit: 10 })).turns).toEqual([]);
     gpuA.setOptions({ tokensPerSecond: 500 });
     gpuB.setOptions({ tokensPerSecond: 500 });
     await Promise.all([drain(blocker), drain(blockerB)]);
@@ -277,6 +288,66 @@ describe('ChatService', () => {
     // ...and the automatic retry with the same key is answered, not held at 409 "still being answered".
     const retried = await service().begin(who, ask('retry me', { idempotencyKey: key, retryAttempt: 1 }));
     expect((await drain(retried)).last).toMatchObject({ type: 'end', status: 'completed' });
+  });
+
+  it('takes over a key whose first attempt died before its turn was ever recorded', async () => {
+    await publishFleet([gpuA]);
+    const who = caller();
+    const key = randomUUID();
+    const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock);
+    const request = ask('orphaned', { idempotencyKey: key });
+    // The first attempt claimed the key long ago and died: no turn exists for it.
+    const firstTry = await service().begin(who, request).then(drain);
+    expect(firstTry.last).toMatchObject({ type: 'end', status: 'completed' });
+    const held = await claims.get(who.userId, key);
+    if (!held) throw new Error('claim missing');
+    const orphanKey = randomUUID();
+    await claims.claim(who.userId, orphanKey, {
+      ...held,
+      messageId: 'dead-attempt',
+      claimedAt: Date.now() - 600_000,
+    });
+    const retried = await service().begin(who, { ...request, idempotencyKey: orphanKey });
+    expect(retried.messageId).not.toBe('dead-attempt');
+    expect((await drain(retried)).last).toMatchObject({ type: 'end', status: 'completed' });
+    // A recent orphan is still "being answered": 409 without naming a turn that may never exist.
+    const recentKey = randomUUID();
+    await claims.claim(who.userId, recentKey, { ...held, messageId: 'maybe-alive', claimedAt: Date.now() });
+    const recent = await service()
+      .begin(who, { ...request, idempotencyKey: recentKey })
+      .catch((e: unknown) => e);
+    expect(recent).toMatchObject({ code: 'in_progress', details: {} });
+  });
+
+  it('parks the start itself when the table refuses the in_progress write, before any answer is sent', async () => {
+    await publishFleet([gpuA]);
+    class RefusingStart extends DynamoDbTurnRepository {
+      override async startTurn(_turn: NewTurn): Promise<void> {
+        const error = new Error('Internal server error');
+        error.name = 'InternalServerError';
+        throw error;
+      }
+    }
+    const who = caller();
+    const turn = await service({ repository: new RefusingStart(db.doc, db.tableNames.ChatTable) }).begin(
+      who,
+      ask(),
+    );
+    const received = await sqsClient.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sqs.queueUrls.TurnWritesQueue,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const parked = received.Messages?.map((m) => parsePendingWrite(m.Body ?? '')).find(
+      (w) => w.turn.id === turn.messageId,
+    );
+    expect(parked?.outcome).toBeUndefined();
+    const { last } = await drain(turn);
+    // The final write creates the turn anyway; the parked start then changes nothing.
+    expect(last).toMatchObject({ type: 'end', status: 'completed', stored: true });
+    if (parked) expect(await applyPendingWrite(repository, parked)).toBe(false);
   });
 
   it('parks the final write on SQS when the table refuses it, and the persister applies it later', async () => {

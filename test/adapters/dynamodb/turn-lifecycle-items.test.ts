@@ -6,7 +6,12 @@ import { DynamoDbTurnRepository, inflightKey } from '../../../adapters/dynamodb/
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
-import { parsePendingWrite, requestStop, sweepInterruptedTurns } from '../../../domain/turn-lifecycle';
+import {
+  applyPendingWrite,
+  parsePendingWrite,
+  requestStop,
+  sweepInterruptedTurns,
+} from '../../../domain/turn-lifecycle';
 import { INFLIGHT_SHARDS } from '../../../lib/resources';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
@@ -48,11 +53,13 @@ describe('stop flags', () => {
     const turn = newTurn(owner.userId, clock.t);
     await repo.startTurn(turn);
     // Act + Assess
-    await expect(requestStop(repo, flags, other, turn.id)).rejects.toMatchObject({ code: 'not_found' });
+    // Another user's stop lands in their own partition only: the owner's turn is not stopped by it.
+    await requestStop({ repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 }, other, turn.id);
     expect(await flags.isRequested(owner.userId, turn.id)).toBe(false);
-    await expect(requestStop(repo, flags, owner, turn.id)).resolves.toEqual({ status: 'stopping' });
+    await expect(
+      requestStop({ repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 }, owner, turn.id),
+    ).resolves.toEqual({ status: 'stopping' });
     expect(await flags.isRequested(owner.userId, turn.id)).toBe(true);
-    expect(await flags.isRequested(other.userId, turn.id)).toBe(false);
   });
 
   it('refuses to stop a turn that already ended', async () => {
@@ -61,7 +68,11 @@ describe('stop flags', () => {
     const turn = newTurn(owner.userId, clock.t);
     await repo.startTurn(turn);
     await repo.finishTurn(turn, { status: 'completed', assistantResponse: 'a', updatedAt: turn.createdAt });
-    const error = await requestStop(repo, flags, owner, turn.id).catch((e: unknown) => e);
+    const error = await requestStop(
+      { repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 },
+      owner,
+      turn.id,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('conflict');
   });
@@ -71,7 +82,7 @@ describe('idempotency claims', () => {
   it('claims a key once per user and reports the holder afterwards', async () => {
     const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, clock);
     const user = randomUUID();
-    const first = { messageId: 'm1', conversationId: 'c1', requestHash: 'h1' };
+    const first = { messageId: 'm1', conversationId: 'c1', requestHash: 'h1', claimedAt: clock.t };
     expect(await claims.claim(user, 'key-1', first)).toBeUndefined();
     expect(await claims.claim(user, 'key-1', { ...first, messageId: 'm2' })).toEqual(first);
     expect(await claims.get(user, 'key-1')).toEqual(first);
@@ -88,13 +99,99 @@ describe('idempotency claims', () => {
     };
     const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, local);
     const user = randomUUID();
-    await claims.claim(user, 'k', { messageId: 'old', conversationId: 'c', requestHash: 'h' });
+    await claims.claim(user, 'k', {
+      messageId: 'old',
+      conversationId: 'c',
+      requestHash: 'h',
+      claimedAt: local.t,
+    });
     local.t += 25 * 3600 * 1000;
     expect(await claims.get(user, 'k')).toBeUndefined();
     expect(
-      await claims.claim(user, 'k', { messageId: 'new', conversationId: 'c', requestHash: 'h' }),
+      await claims.claim(user, 'k', {
+        messageId: 'new',
+        conversationId: 'c',
+        requestHash: 'h',
+        claimedAt: local.t,
+      }),
     ).toBeUndefined();
     expect((await claims.get(user, 'k'))?.messageId).toBe('new');
+  });
+});
+
+describe('idempotency claims under lost answers', () => {
+  it('counts its own claim as claimed now when the write was applied but its answer was lost', async () => {
+    const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, clock);
+    const user = randomUUID();
+    const mine = { messageId: 'mine', conversationId: 'c', requestHash: 'h', claimedAt: clock.t };
+    expect(await claims.claim(user, 'k', mine)).toBeUndefined();
+    // The SDK's retry of the same write meets it: still ours.
+    expect(await claims.claim(user, 'k', mine)).toBeUndefined();
+  });
+
+  it('takes a key over only from the claim named, and releases only its own claim', async () => {
+    const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, clock);
+    const user = randomUUID();
+    const first = { messageId: 'first', conversationId: 'c', requestHash: 'h', claimedAt: clock.t };
+    await claims.claim(user, 'k', first);
+    expect(await claims.takeOver(user, 'k', 'someone-else', { ...first, messageId: 'x' })).toBe(false);
+    expect(await claims.takeOver(user, 'k', 'first', { ...first, messageId: 'second' })).toBe(true);
+    await claims.release(user, 'k', 'first');
+    expect((await claims.get(user, 'k'))?.messageId).toBe('second');
+    await claims.release(user, 'k', 'second');
+    expect(await claims.get(user, 'k')).toBeUndefined();
+  });
+});
+
+describe('stop before the turn is visible', () => {
+  it('records a stop for a recent id of the caller whose turn has not landed yet, and 404s old or foreign-looking ids', async () => {
+    const flags = new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, clock);
+    const deps = { repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 };
+    const owner = { userId: randomUUID(), tier: 'free' as const };
+    const pending = ulid(clock.t - 1000);
+    await expect(requestStop(deps, owner, pending)).resolves.toEqual({ status: 'stopping' });
+    expect(await flags.isRequested(owner.userId, pending)).toBe(true);
+    await expect(requestStop(deps, owner, ulid(clock.t - 300_000))).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(requestStop(deps, owner, 'not-a-ulid')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('parked writes', () => {
+  it('creates a turn from a parked start, once', async () => {
+    const turn = newTurn(randomUUID(), clock.t);
+    expect(await applyPendingWrite(repo, { turn })).toBe(true);
+    expect(await applyPendingWrite(repo, { turn })).toBe(false);
+    expect((await repo.getTurn(turn.userId, turn.id))?.status).toBe('in_progress');
+  });
+
+  it("lets a parked real outcome replace the sweeper's interrupted, but nothing else", async () => {
+    const turn = newTurn(randomUUID(), clock.t);
+    await repo.startTurn(turn);
+    await repo.finishTurn(turn, { status: 'interrupted', assistantResponse: '', updatedAt: turn.createdAt });
+    const outcome = {
+      status: 'completed' as const,
+      assistantResponse: 'the real answer',
+      updatedAt: turn.createdAt,
+    };
+    expect(await applyPendingWrite(repo, { turn, outcome })).toBe(true);
+    expect((await repo.getTurn(turn.userId, turn.id))?.assistantResponse).toBe('the real answer');
+    expect(await applyPendingWrite(repo, { turn, outcome: { ...outcome, status: 'failed' } })).toBe(false);
+    expect((await repo.getTurn(turn.userId, turn.id))?.status).toBe('completed');
+  });
+
+  it('discards only a turn still in progress', async () => {
+    const live = newTurn(randomUUID(), clock.t);
+    const ended = newTurn(live.userId, clock.t + 1);
+    await repo.startTurn(live);
+    await repo.startTurn(ended);
+    await repo.finishTurn(ended, { status: 'completed', assistantResponse: 'a', updatedAt: ended.createdAt });
+    await repo.discardTurn(live.userId, live.id);
+    await repo.discardTurn(ended.userId, ended.id);
+    await repo.discardTurn(live.userId, 'never-existed');
+    expect(await repo.getTurn(live.userId, live.id)).toBeUndefined();
+    expect((await repo.getTurn(ended.userId, ended.id))?.status).toBe('completed');
   });
 });
 
