@@ -35,15 +35,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: userId,
-            sk: idempotencySortKey(key),
-            message_id: claim.messageId,
-            conversation_id: claim.conversationId,
-            request_hash: claim.requestHash,
-            claimed_at: claim.claimedAt,
-            expires_at: nowSeconds + CLAIM_TTL_SECONDS,
-          },
+          Item: this.item(userId, key, claim),
           ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
           ExpressionAttributeValues: { ':now': nowSeconds },
         }),
@@ -85,15 +77,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            pk: userId,
-            sk: idempotencySortKey(key),
-            message_id: claim.messageId,
-            conversation_id: claim.conversationId,
-            request_hash: claim.requestHash,
-            claimed_at: claim.claimedAt,
-            expires_at: Math.floor(this.clock.now() / 1000) + CLAIM_TTL_SECONDS,
-          },
+          Item: this.item(userId, key, claim),
           ConditionExpression: 'message_id = :previous',
           ExpressionAttributeValues: { ':previous': previousMessageId },
         }),
@@ -103,6 +87,18 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
+  }
+
+  private item(userId: string, key: string, claim: IdempotencyClaim) {
+    return {
+      pk: userId,
+      sk: idempotencySortKey(key),
+      message_id: claim.messageId,
+      conversation_id: claim.conversationId,
+      request_hash: claim.requestHash,
+      claimed_at: claim.claimedAt,
+      expires_at: Math.floor(this.clock.now() / 1000) + CLAIM_TTL_SECONDS,
+    };
   }
 
   private live(item: Record<string, unknown> | undefined): IdempotencyClaim | undefined {

@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRandom } from '../../local/fleet/text';
 
 export type WriteOperation = 'PutItem' | 'UpdateItem' | 'BatchWriteItem';
 
@@ -93,17 +94,8 @@ function validateRates(rates: FaultRates): FaultRates {
   return { ...rates, ambiguous };
 }
 
-/** mulberry32: small, fast and seedable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulated fleet's seedable generator, so a seed replays the same faults. */
+export const seededRandom = createRandom;
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
