@@ -4,7 +4,7 @@ import { parseHistoryRequest } from '../domain/chat-request';
 import { listHistory } from '../domain/history';
 import type { Turn } from '../domain/turn';
 import { chatTable } from '../lib/resources';
-import { type HttpEvent, json, query } from './commons/http';
+import { json, query } from './commons/http';
 import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
 

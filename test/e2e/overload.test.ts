@@ -52,7 +52,8 @@ function stream(token: string, prompt: string, attempt = 0): Promise<SseRead> {
   });
 }
 
-const completed = (read: SseRead) => read.events.some((event) => event.event === 'end') && read.events.at(-1)?.data === '[DONE]';
+const completed = (read: SseRead) =>
+  read.events.some((event) => event.event === 'end') && read.events.at(-1)?.data === '[DONE]';
 
 describe('tiered admission under a burst', () => {
   it('refuses free streams with the busy message and Retry-After, keeps premium streaming, and lets free back after the cool-down', async () => {

@@ -45,7 +45,10 @@ describe('startDynamoDb and ensureTables', () => {
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ]);
         expect(
-          Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType]).sort(),
+          Table?.GlobalSecondaryIndexes?.map((index) => [
+            index.IndexName,
+            index.Projection?.ProjectionType,
+          ]).sort(),
         ).toEqual(chatTable.globalSecondaryIndexes.map((index) => [index.indexName, 'ALL']).sort());
         const fleet = await client.send(new DescribeTableCommand({ TableName: fleetTable.id }));
         expect(fleet.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
