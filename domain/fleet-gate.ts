@@ -41,7 +41,17 @@ export interface FleetGateDeps {
   readonly backoff: BackoffPolicy;
   /** How long one read of the fleet state is reused: at most one heartbeat interval. */
   readonly cacheMs: number;
+  /**
+   * How long a premium prompt that finds no server with room is held and re-checked before it is refused:
+   * slots free up continuously, and the view of them is a heartbeat old. 0 refuses at once.
+   */
+  readonly premiumWaitMs?: number;
+  /** Waits between re-checks; tests pass one that advances their fake clock. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** How often a held premium prompt looks for a server again. */
+const PREMIUM_RECHECK_MS = 100;
 
 /**
  * Admission and routing inside the chat function, from the fleet state the heartbeat writes.
@@ -66,18 +76,12 @@ export class FleetGate implements Admission {
     const ceiling = policy.kind === 'load_based' && tier === 'free' ? this.deps.policy.shedFreeAt : 1;
     return {
       pick: async (exclude = new Set()) => {
-        const now = this.deps.clock.now();
-        const servers = this.serversFor(policy, tier, (await this.currentState())?.servers ?? []);
-        const chosen =
-          chooseServer(servers, {
-            now,
-            policy: this.deps.policy,
-            random: this.deps.random,
-            exclude,
-            extraLoad: this.sentSinceSnapshot,
-            ceiling,
-          }) ??
-          (policy.kind === 'admit_all' ? leastLoaded(servers, exclude, this.sentSinceSnapshot) : undefined);
+        const holdUntil = this.deps.clock.now() + (tier === 'premium' ? (this.deps.premiumWaitMs ?? 0) : 0);
+        let chosen = await this.choose(policy, tier, ceiling, exclude);
+        while (!chosen && this.deps.clock.now() + PREMIUM_RECHECK_MS <= holdUntil) {
+          await (this.deps.sleep ?? defaultSleep)(PREMIUM_RECHECK_MS);
+          chosen = await this.choose(policy, tier, ceiling, exclude);
+        }
         if (!chosen) throw this.refusal(tier, retryAttempt, 'saturated');
         this.sentSinceSnapshot.set(chosen.id, (this.sentSinceSnapshot.get(chosen.id) ?? 0) + 1);
         const server: InferenceServer = { id: chosen.id, baseUrl: chosen.baseUrl };
@@ -85,6 +89,25 @@ export class FleetGate implements Admission {
       },
       overloaded: () => this.refusal(tier, retryAttempt, 'servers_refused'),
     };
+  }
+
+  private async choose(
+    policy: AdmissionPolicy,
+    tier: Tier,
+    ceiling: number,
+    exclude: ReadonlySet<string>,
+  ): Promise<ServerLoad | undefined> {
+    const servers = this.serversFor(policy, tier, (await this.currentState())?.servers ?? []);
+    return (
+      chooseServer(servers, {
+        now: this.deps.clock.now(),
+        policy: this.deps.policy,
+        random: this.deps.random,
+        exclude,
+        extraLoad: this.sentSinceSnapshot,
+        ceiling,
+      }) ?? (policy.kind === 'admit_all' ? leastLoaded(servers, exclude, this.sentSinceSnapshot) : undefined)
+    );
   }
 
   private serversFor(
@@ -156,3 +179,5 @@ function leastLoaded(
   }
   return best;
 }
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -18,6 +18,13 @@ export interface ServerLoad {
   /** 0..1 when the server exposes it (vLLM, SGLang, TensorRT-LLM); absent for TGI / llama.cpp. */
   readonly kvCacheUsage?: number;
   readonly capacity: number;
+  /** The server's counter of finished requests at this scrape (vLLM, TGI), when it has one. */
+  readonly completedTotal?: number;
+  /**
+   * Requests finished per second, from the counter's growth between scrapes (smoothed). The chat function
+   * credits `rate × age` of a snapshot as slots freed since, so an old view is not a pessimistic one.
+   */
+  readonly completionRate?: number;
   /** False when the last scrape failed. */
   readonly healthy: boolean;
   /** Epoch ms of the last successful scrape (or of the failure, when unhealthy). */
@@ -28,7 +35,15 @@ export type FleetMode = 'normal' | 'shed_free' | 'saturated';
 
 export interface FleetState {
   readonly mode: FleetMode;
+  /** The fleet load at this heartbeat. */
   readonly load: number;
+  /**
+   * The load smoothed over a few heartbeats: the mode follows it, so one burst of arrivals neither flips the
+   * fleet to saturated (refusing premium) nor restarts the free tier's cool-down.
+   */
+  readonly smoothedLoad: number;
+  /** Since when no server has been safe (epoch ms); saturated once that lasts past one heartbeat. */
+  readonly noSafeSince?: number;
   /** Share of free-tier prompts admitted while shedding, steered to keep the fleet busy without queueing. */
   readonly freeAdmitRatio: number;
   /** When free tier was last shed (epoch ms). */
@@ -56,6 +71,8 @@ export interface FleetPolicy {
   readonly kvSafe: number;
   /** While shedding, the fleet load the free admit ratio steers towards (between the two thresholds). */
   readonly targetLoad: number;
+  /** Time constant of the smoothed load. */
+  readonly loadSmoothingMs: number;
 }
 
 export const defaultFleetPolicy: FleetPolicy = {
@@ -64,7 +81,9 @@ export const defaultFleetPolicy: FleetPolicy = {
   freeCooldownMs: 120_000,
   staleAfterMs: 5_000,
   kvSafe: 0.9,
-  targetLoad: 0.9,
+  // Between the two thresholds, near the top: the servers' short queues are there to be used.
+  targetLoad: 0.95,
+  loadSmoothingMs: 3_000,
 };
 
 export function isAvailable(server: ServerLoad, now: number, policy: FleetPolicy): boolean {
@@ -101,64 +120,101 @@ const RATIO_DECREASE = 0.6;
 const RATIO_INCREASE = 1.25;
 const RATIO_FLOOR = 0.02;
 const RATIO_MIN_STEP = 0.05;
+/** Weight of the newest measurement in a server's smoothed completion rate. */
+const RATE_SMOOTHING = 0.5;
+
+/** Each server's completion rate, from its counter's growth since the previous report of it. */
+export function withCompletionRates(
+  previous: readonly ServerLoad[] | undefined,
+  servers: readonly ServerLoad[],
+): ServerLoad[] {
+  const before = new Map((previous ?? []).map((server) => [server.id, server]));
+  return servers.map((server) => {
+    const last = before.get(server.id);
+    const total = server.completedTotal;
+    if (!server.healthy || total === undefined || !last || last.completedTotal === undefined) return server;
+    const seconds = (server.updatedAt - last.updatedAt) / 1000;
+    // A counter that went down belongs to a restarted server: no rate from this pair.
+    if (seconds <= 0 || total < last.completedTotal) return server;
+    const measured = (total - last.completedTotal) / seconds;
+    const completionRate =
+      last.completionRate === undefined
+        ? measured
+        : last.completionRate + RATE_SMOOTHING * (measured - last.completionRate);
+    return { ...server, completionRate };
+  });
+}
 
 /**
- * The next fleet state from fresh server reports and the previous state.
- * normal → shed_free when load ≥ shedFreeAt; shed_free → normal only after the load stayed below
- * shedFreeAt for the cool-down; saturated whenever no server is safe or load ≥ saturatedAt (free stays
- * shed through saturation, so the cool-down is not skipped).
+ * The next fleet state from fresh server reports and the previous state. The mode follows the smoothed load:
+ * normal → shed_free when it reaches shedFreeAt; shed_free → normal only after it stayed below shedFreeAt
+ * for the cool-down; saturated while it is at or above saturatedAt, when no server is available, or when no
+ * server has been safe for two heartbeats in a row (free stays shed through saturation, so the cool-down
+ * is not skipped). While shedding, the free admit ratio steps down when the load is above the target and
+ * back up when below it.
  */
 export function nextFleetState(
   previous: FleetState | undefined,
-  servers: readonly ServerLoad[],
+  reports: readonly ServerLoad[],
   now: number,
   policy: FleetPolicy,
 ): FleetState {
+  const servers = withCompletionRates(previous?.servers, reports);
   const load = fleetLoad(servers, now, policy);
+  const smoothedLoad = smooth(previous, load, now, policy);
   const anySafe = servers.some((server) => isSafe(server, now, policy));
+  const noSafeSince = anySafe ? undefined : (previous?.noSafeSince ?? now);
   const wasShedding = previous !== undefined && previous.mode !== 'normal';
   const version = (previous?.version ?? 0) + 1;
 
-  const saturated = !anySafe || load >= policy.saturatedAt;
-  const aboveShed = load >= policy.shedFreeAt;
+  const saturated =
+    !Number.isFinite(load) ||
+    smoothedLoad >= policy.saturatedAt ||
+    (noSafeSince !== undefined && noSafeSince < now && previous?.noSafeSince !== undefined);
+  const aboveShed = smoothedLoad >= policy.shedFreeAt;
+  const base = {
+    load,
+    smoothedLoad,
+    updatedAt: now,
+    version,
+    servers,
+    ...(noSafeSince ? { noSafeSince } : {}),
+  };
 
-  if (!wasShedding && !aboveShed && !saturated) {
-    return { mode: 'normal', load, freeAdmitRatio: 1, updatedAt: now, version, servers };
-  }
+  if (!wasShedding && !aboveShed && !saturated) return { ...base, mode: 'normal', freeAdmitRatio: 1 };
 
   const shedSince = wasShedding ? (previous?.shedSince ?? now) : now;
   const belowSince = aboveShed || saturated ? undefined : (previous?.belowSince ?? now);
   const freeReturnsAt = (belowSince ?? now) + policy.freeCooldownMs;
   if (!saturated && belowSince !== undefined && now >= freeReturnsAt) {
-    return { mode: 'normal', load, freeAdmitRatio: 1, updatedAt: now, version, servers };
+    return { ...base, mode: 'normal', freeAdmitRatio: 1 };
   }
 
+  // Per-server ceilings already keep free prompts off the places premium needs; the ratio only damps the
+  // overshoot of many containers admitting from the same view, so it starts at 1 and follows the target.
   const previousRatio = wasShedding ? (previous?.freeAdmitRatio ?? 1) : 1;
-  let freeAdmitRatio: number;
-  if (saturated || load > policy.targetLoad) {
-    freeAdmitRatio = Math.max(RATIO_FLOOR, previousRatio * RATIO_DECREASE);
-  } else {
-    freeAdmitRatio = Math.min(1, Math.max(previousRatio * RATIO_INCREASE, previousRatio + RATIO_MIN_STEP));
-  }
-  // On entering shed, start from the ratio that would have held the load at the target.
-  if (!wasShedding) {
-    freeAdmitRatio = Math.max(
-      RATIO_FLOOR,
-      Math.min(1, policy.targetLoad / Math.max(load, 1e-9)) * RATIO_DECREASE,
-    );
-  }
+  const freeAdmitRatio =
+    saturated || smoothedLoad > policy.targetLoad
+      ? Math.max(RATIO_FLOOR, previousRatio * RATIO_DECREASE)
+      : Math.min(1, Math.max(previousRatio * RATIO_INCREASE, previousRatio + RATIO_MIN_STEP));
 
   return {
+    ...base,
     mode: saturated ? 'saturated' : 'shed_free',
-    load,
-    freeAdmitRatio: saturated ? RATIO_FLOOR : freeAdmitRatio,
+    freeAdmitRatio,
     shedSince,
     ...(belowSince !== undefined ? { belowSince } : {}),
     freeReturnsAt,
-    updatedAt: now,
-    version,
-    servers,
   };
+}
+
+/** Exponential smoothing with the policy's time constant; an infinite load (no server) is taken at once. */
+function smooth(previous: FleetState | undefined, load: number, now: number, policy: FleetPolicy): number {
+  if (previous === undefined || policy.loadSmoothingMs <= 0) return load;
+  const last = previous.smoothedLoad;
+  if (!Number.isFinite(last) || !Number.isFinite(load)) return load;
+  const weight = 1 - Math.exp(-Math.max(0, now - previous.updatedAt) / policy.loadSmoothingMs);
+  return last + weight * (load - last);
 }
 
 export type AdmissionDecision =
@@ -179,7 +235,10 @@ export function admit(
 ): AdmissionDecision {
   if (!state || now - state.updatedAt > policy.staleAfterMs)
     return { admitted: false, reason: 'no_fleet_data' };
-  if (state.mode === 'saturated') return { admitted: false, reason: 'saturated' };
+  // Saturated means no server below its safe threshold. Free tier is refused outright; a premium prompt goes
+  // on to routing, which refuses it exactly when no server is safe in this container's freshest estimate
+  // (the fleet state is up to a heartbeat old and blind to the slots freed since).
+  if (state.mode === 'saturated' && tier === 'free') return { admitted: false, reason: 'saturated' };
   if (state.mode === 'shed_free' && tier === 'free' && random >= state.freeAdmitRatio) {
     return { admitted: false, reason: 'free_shed' };
   }

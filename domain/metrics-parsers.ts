@@ -179,6 +179,8 @@ export interface ServerMetrics {
   readonly waiting: number;
   /** 0..1; the highest over label sets. Absent when the engine has no KV gauge or reports NaN. */
   readonly kvCacheUsage?: number;
+  /** Requests finished since the server started (a counter), where the engine exposes one. */
+  readonly completedTotal?: number;
 }
 
 interface EngineMetricNames {
@@ -187,6 +189,8 @@ interface EngineMetricNames {
   readonly waiting: string;
   /** KV-cache use gauges, preferred first. */
   readonly kv: readonly string[];
+  /** Counter of finished requests, from which the heartbeat derives how fast slots free up. */
+  readonly completed?: string;
 }
 
 /** Metric names per engine (Prometheus text at /metrics). */
@@ -197,8 +201,15 @@ export const ENGINE_METRICS: readonly EngineMetricNames[] = [
     waiting: 'vllm:num_requests_waiting',
     // gpu_cache_usage_perc was renamed kv_cache_usage_perc (the old name went around 0.12).
     kv: ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'],
+    completed: 'vllm:request_success_total',
   },
-  { engine: 'tgi', running: 'tgi_batch_current_size', waiting: 'tgi_queue_size', kv: [] },
+  {
+    engine: 'tgi',
+    running: 'tgi_batch_current_size',
+    waiting: 'tgi_queue_size',
+    kv: [],
+    completed: 'tgi_request_success',
+  },
   {
     engine: 'llamacpp',
     running: 'llamacpp:requests_processing',
@@ -250,11 +261,15 @@ export function parseServerMetrics(text: string): ServerMetrics {
       throw new MetricsParseError(`${names.engine} metrics without ${missing}`);
     }
     const kvCacheUsage = kvUsage(samples, names.kv);
+    const completed = names.completed === undefined ? [] : samplesNamed(samples, names.completed);
     found.push({
       engine: names.engine,
       running: sumCount(running, names.running),
       waiting: sumCount(waiting, names.waiting),
       ...(kvCacheUsage === undefined ? {} : { kvCacheUsage }),
+      ...(completed.length > 0 && names.completed !== undefined
+        ? { completedTotal: sumCount(completed, names.completed) }
+        : {}),
     });
   }
   const [only, ...others] = found;

@@ -28,8 +28,12 @@ export function chooseServer(servers: readonly ServerLoad[], options: ChooseOpti
   let total = 0;
   for (const server of servers) {
     if (exclude.has(server.id) || !isAvailable(server, now, policy)) continue;
-    // Load once this prompt is added: it must stay within the ceiling.
-    const queued = server.running + server.waiting + (extraLoad.get(server.id) ?? 0) + 1;
+    // Sequences on the server now: the snapshot, plus what this container sent since, minus what finished
+    // since at the server's measured rate (a view a second old is otherwise a second of freed slots unseen);
+    // then this prompt, which must keep the server within the ceiling.
+    const ageSeconds = Math.max(0, now - server.updatedAt) / 1000;
+    const finished = Math.min(server.running, (server.completionRate ?? 0) * ageSeconds);
+    const queued = server.running + server.waiting - finished + (extraLoad.get(server.id) ?? 0) + 1;
     const queueLoad = queued / server.capacity;
     const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
     const headroom = ceiling - Math.max(queueLoad, kvLoad);

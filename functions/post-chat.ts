@@ -59,6 +59,7 @@ const chat = new ChatService({
     policy: fleetPolicyFromEnv(),
     backoff: backoffPolicyFromEnv(),
     cacheMs: heartbeatIntervalMs(),
+    premiumWaitMs: getNumberFromEnv('PREMIUM_ADMISSION_WAIT_MS', 1_000),
   }),
   tokenizer: gptTokenizer,
   writeQueue: new SqsTurnWriteQueue(new SQSClient({}), getStringFromEnv(turnWritesQueue.envVar)),

@@ -118,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoClient.destroy();
     }
 
-    const sqs = await startSqs({ host });
+    const sqs = await startSqs({ host, dataDir });
     stops.push({ name: 'sqs', stop: () => sqs.close() });
 
     const cognito = await startCognito({ dataDir, host });
@@ -130,8 +130,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
     const fleet = externalServers ? undefined : await startFleet(fleetOptions);
     if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
-    // A server's capacity: its batch slots plus a short queue (two), as for a real deployment.
-    const capacity = (fleetOptions.slots ?? 8) + 2;
+    // A server's capacity: its batch slots plus a short queue of three, each of which waits well under a
+    // second at the simulated speeds, so a full server still meets the first-token objective.
+    const capacity = (fleetOptions.slots ?? 8) + 3;
     const inferenceServers =
       externalServers ??
       (fleet?.servers ?? []).map((server) => `${server.id}=${server.baseUrl}|${capacity}`).join(',');

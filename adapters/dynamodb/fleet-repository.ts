@@ -41,6 +41,8 @@ export interface ServerLoadAttributes {
   readonly running: number;
   readonly waiting: number;
   readonly kv_cache_usage?: number;
+  readonly completed_total?: number;
+  readonly completion_rate?: number;
   readonly capacity: number;
   readonly healthy: boolean;
   readonly updated_at: number;
@@ -52,6 +54,9 @@ export interface FleetStateItem {
   /** null = no available server (Infinity in the domain). */
   readonly load: number | null;
   readonly free_admit_ratio: number;
+  /** null = no available server. */
+  readonly smoothed_load?: number | null;
+  readonly no_safe_since?: number;
   readonly shed_since?: number;
   readonly below_since?: number;
   readonly free_returns_at?: number;
@@ -132,6 +137,8 @@ export function serverLoadToAttributes(server: ServerLoad): ServerLoadAttributes
     running: server.running,
     waiting: server.waiting,
     ...(server.kvCacheUsage === undefined ? {} : { kv_cache_usage: server.kvCacheUsage }),
+    ...(server.completedTotal === undefined ? {} : { completed_total: server.completedTotal }),
+    ...(server.completionRate === undefined ? {} : { completion_rate: server.completionRate }),
     capacity: server.capacity,
     healthy: server.healthy,
     updated_at: server.updatedAt,
@@ -144,6 +151,8 @@ export function fleetStateToItem(state: FleetState): FleetStateItem {
     mode: state.mode,
     load: Number.isFinite(state.load) ? state.load : null,
     free_admit_ratio: state.freeAdmitRatio,
+    smoothed_load: Number.isFinite(state.smoothedLoad) ? state.smoothedLoad : null,
+    ...(state.noSafeSince === undefined ? {} : { no_safe_since: state.noSafeSince }),
     ...(state.shedSince === undefined ? {} : { shed_since: state.shedSince }),
     ...(state.belowSince === undefined ? {} : { below_since: state.belowSince }),
     ...(state.freeReturnsAt === undefined ? {} : { free_returns_at: state.freeReturnsAt }),
@@ -167,10 +176,17 @@ export function fleetStateFromItem(item: Record<string, unknown>): FleetState {
   const shedSince = optionalNumber(item, 'shed_since', fail);
   const belowSince = optionalNumber(item, 'below_since', fail);
   const freeReturnsAt = optionalNumber(item, 'free_returns_at', fail);
+  const noSafeSince = optionalNumber(item, 'no_safe_since', fail);
+  const smoothed = item.smoothed_load;
+  const instant = typeof load === 'number' ? load : Number.POSITIVE_INFINITY;
   return {
     mode: mode as FleetMode,
-    load: typeof load === 'number' ? load : Number.POSITIVE_INFINITY,
+    load: instant,
+    // States written before smoothing existed: the instantaneous load.
+    smoothedLoad:
+      typeof smoothed === 'number' ? smoothed : smoothed === null ? Number.POSITIVE_INFINITY : instant,
     freeAdmitRatio: requiredNumber(item, 'free_admit_ratio', fail),
+    ...(noSafeSince === undefined ? {} : { noSafeSince }),
     ...(shedSince === undefined ? {} : { shedSince }),
     ...(belowSince === undefined ? {} : { belowSince }),
     ...(freeReturnsAt === undefined ? {} : { freeReturnsAt }),
@@ -194,12 +210,16 @@ export function serverLoadFromAttributes(value: unknown): ServerLoad {
   if (typeof baseUrl !== 'string') fail('base_url is not a string');
   if (typeof healthy !== 'boolean') fail('healthy is not a boolean');
   const kvCacheUsage = optionalNumber(item, 'kv_cache_usage', fail);
+  const completedTotal = optionalNumber(item, 'completed_total', fail);
+  const completionRate = optionalNumber(item, 'completion_rate', fail);
   return {
     id: id as string,
     baseUrl: baseUrl as string,
     running: requiredNumber(item, 'running', fail),
     waiting: requiredNumber(item, 'waiting', fail),
     ...(kvCacheUsage === undefined ? {} : { kvCacheUsage }),
+    ...(completedTotal === undefined ? {} : { completedTotal }),
+    ...(completionRate === undefined ? {} : { completionRate }),
     capacity: requiredNumber(item, 'capacity', fail),
     healthy: healthy as boolean,
     updatedAt: requiredNumber(item, 'updated_at', fail),

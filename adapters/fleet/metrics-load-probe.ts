@@ -60,6 +60,7 @@ export class MetricsLoadProbe implements LoadProbe {
         running: metrics.running,
         waiting: metrics.waiting,
         ...(metrics.kvCacheUsage === undefined ? {} : { kvCacheUsage: metrics.kvCacheUsage }),
+        ...(metrics.completedTotal === undefined ? {} : { completedTotal: metrics.completedTotal }),
         healthy: true,
         updatedAt: this.clock.now(),
       };

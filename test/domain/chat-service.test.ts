@@ -70,6 +70,7 @@ async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
   const state: FleetState = {
     mode: 'normal',
     load: 0,
+    smoothedLoad: 0,
     freeAdmitRatio: 1,
     updatedAt: Date.now(),
     version: (current?.version ?? 0) + 1,

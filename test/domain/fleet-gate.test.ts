@@ -16,6 +16,7 @@ function state(partial: Partial<FleetState>): FleetState {
   return {
     mode: 'normal',
     load: 0,
+    smoothedLoad: 0,
     freeAdmitRatio: 1,
     updatedAt: 0,
     version: 1,
@@ -87,11 +88,50 @@ describe('FleetGate', () => {
     await expect(gate.admit('free', 0)).resolves.toBeDefined();
   });
 
-  it('gives premium 10 s every time when the fleet is saturated', async () => {
-    const { gate } = setup(state({ mode: 'saturated' }));
+  it('gives premium 10 s every time when no server can take it', async () => {
+    const { gate } = setup(state({ mode: 'saturated', servers: [server('a', 4)] }));
     for (const attempt of [0, 3]) {
-      expect((await refusal(gate.admit('premium', attempt))).details.retry_after_seconds).toBe(10);
+      const selector = await gate.admit('premium', attempt);
+      expect((await refusal(selector.pick())).details.retry_after_seconds).toBe(10);
     }
+    expect((await refusal(gate.admit('free', 0))).details.reason).toBe('saturated');
+  });
+
+  it('holds a premium prompt that finds no room until a slot frees, instead of refusing it', async () => {
+    const clock = {
+      t: 0,
+      now() {
+        return this.t;
+      },
+    };
+    const table = {
+      state: state({ servers: [server('a', 4)] }),
+      async getState() {
+        return this.state;
+      },
+    };
+    const gate = new FleetGate({
+      fleet: table,
+      clock,
+      random: () => 0,
+      policy: defaultFleetPolicy,
+      backoff: defaultBackoffPolicy,
+      cacheMs: 0,
+      premiumWaitMs: 1000,
+      sleep: async (ms) => {
+        clock.t += ms;
+        // A heartbeat 300 ms later sees a finished sequence.
+        if (clock.t >= 300)
+          table.state = state({ servers: [{ ...server('a', 3), updatedAt: 300 }], updatedAt: 300 });
+      },
+    });
+    const selector = await gate.admit('premium', 0);
+    expect((await selector.pick()).id).toBe('a');
+    expect(clock.t).toBe(300);
+    // Free tier is not held.
+    const free = await gate.admit('free', 0);
+    await refusal(free.pick());
+    expect(clock.t).toBe(300);
   });
 
   it('routes around servers this container already filled since the last read', async () => {

@@ -12,7 +12,13 @@ import {
   serverLoad,
 } from '../../domain/fleet';
 
-const policy: FleetPolicy = { ...defaultFleetPolicy, freeCooldownMs: 10_000, staleAfterMs: 3_000 };
+// No smoothing here, so each tick's load acts at once; smoothing has its own test.
+const policy: FleetPolicy = {
+  ...defaultFleetPolicy,
+  freeCooldownMs: 10_000,
+  staleAfterMs: 3_000,
+  loadSmoothingMs: 0,
+};
 
 function server(id: string, busy: number, extra: Partial<ServerLoad> = {}): ServerLoad {
   return {
@@ -75,7 +81,7 @@ describe('nextFleetState', () => {
   });
 
   it('lowers the free admit ratio above the target load and raises it below', () => {
-    const states = run([7, 9.5, 9.5, 8.5, 8.5]);
+    const states = run([7, 9.6, 9.6, 8.5, 8.5]);
     expect(states[0]?.freeAdmitRatio).toBe(1);
     const ratios = states.slice(1).map((s) => s.freeAdmitRatio);
     expect(ratios[0]).toBeLessThan(1);
@@ -108,10 +114,67 @@ describe('nextFleetState', () => {
   });
 });
 
+describe('nextFleetState smoothing and saturation', () => {
+  const smoothing: FleetPolicy = { ...policy, loadSmoothingMs: 3_000 };
+
+  it('does not flip to saturated, nor restart the cool-down, on one burst', () => {
+    let state: FleetState | undefined;
+    const modes: string[] = [];
+    [5, 5, 12, 5, 5].forEach((busy, i) => {
+      const now = (i + 1) * 1000;
+      state = nextFleetState(state, [server('a', busy, { updatedAt: now })], now, smoothing);
+      modes.push(state.mode);
+    });
+    expect(modes).not.toContain('saturated');
+    expect(state?.load).toBeCloseTo(0.5, 5);
+    expect(state?.smoothedLoad).toBeGreaterThan(0.5);
+  });
+
+  it('is saturated once no server has been safe for two heartbeats in a row', () => {
+    const full = (now: number) => [server('a', 10, { updatedAt: now })];
+    const unsmoothed = { ...policy, saturatedAt: 5 };
+    const first = nextFleetState(undefined, full(1000), 1000, unsmoothed);
+    expect(first.mode).not.toBe('saturated');
+    expect(nextFleetState(first, full(2000), 2000, unsmoothed).mode).toBe('saturated');
+  });
+
+  it("derives each server's completion rate from its counter, and none across a restart", () => {
+    const first = nextFleetState(
+      undefined,
+      [server('a', 5, { updatedAt: 1000, completedTotal: 100 })],
+      1000,
+      policy,
+    );
+    const second = nextFleetState(
+      first,
+      [server('a', 5, { updatedAt: 3000, completedTotal: 108 })],
+      3000,
+      policy,
+    );
+    expect(second.servers[0]?.completionRate).toBeCloseTo(4, 5);
+    const third = nextFleetState(
+      second,
+      [server('a', 5, { updatedAt: 4000, completedTotal: 116 })],
+      4000,
+      policy,
+    );
+    // Smoothed: halfway from 4/s to the new 8/s.
+    expect(third.servers[0]?.completionRate).toBeCloseTo(6, 5);
+    const restarted = nextFleetState(
+      third,
+      [server('a', 5, { updatedAt: 5000, completedTotal: 2 })],
+      5000,
+      policy,
+    );
+    expect(restarted.servers[0]?.completionRate).toBeUndefined();
+  });
+});
+
 describe('admit', () => {
   const base: FleetState = {
     mode: 'normal',
     load: 0.1,
+    smoothedLoad: 0.1,
     freeAdmitRatio: 1,
     updatedAt: 1000,
     version: 1,
@@ -136,7 +199,9 @@ describe('admit', () => {
       0.29,
       true,
     ],
-    ['saturated refuses premium', { ...base, mode: 'saturated' }, 'premium', 0, false],
+    ['saturated refuses free', { ...base, mode: 'saturated' }, 'free', 0, false],
+    // Routing then decides, with its fresher per-server estimate, whether any server is still safe.
+    ['saturated lets premium on to routing', { ...base, mode: 'saturated' }, 'premium', 0, true],
   ] as const)('%s', (_name, state, tier, random, expected) => {
     expect(admit(state, tier, 1000, random, policy).admitted).toBe(expected);
   });

@@ -71,7 +71,13 @@ class CapturingLog implements Log {
   }
 }
 
-const policy: FleetPolicy = { ...defaultFleetPolicy, freeCooldownMs: 10_000, staleAfterMs: 3_000 };
+// Unsmoothed: each tick's load acts at once, so thresholds are exact.
+const policy: FleetPolicy = {
+  ...defaultFleetPolicy,
+  freeCooldownMs: 10_000,
+  staleAfterMs: 3_000,
+  loadSmoothingMs: 0,
+};
 
 const servers: Configured[] = [
   { id: 'gpu-1', baseUrl: 'http://10.0.0.1:8000', capacity: 10 },

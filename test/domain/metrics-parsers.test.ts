@@ -137,9 +137,9 @@ describe('parseSampleValue', () => {
 
 describe('parseServerMetrics', () => {
   it.each([
-    ['vllm', { engine: 'vllm', running: 12, waiting: 3, kvCacheUsage: 0.4172 }],
+    ['vllm', { engine: 'vllm', running: 12, waiting: 3, kvCacheUsage: 0.4172, completedTotal: 1576 }],
     ['vllm-legacy', { engine: 'vllm', running: 4, waiting: 0, kvCacheUsage: 0.0873 }],
-    ['tgi', { engine: 'tgi', running: 24, waiting: 6 }],
+    ['tgi', { engine: 'tgi', running: 24, waiting: 6, completedTotal: 8790 }],
     ['llamacpp', { engine: 'llamacpp', running: 3, waiting: 1 }],
     ['sglang', { engine: 'sglang', running: 18, waiting: 4, kvCacheUsage: 0.62 }],
     ['trtllm', { engine: 'trtllm', running: 32, waiting: 9, kvCacheUsage: 0.915 }],

@@ -79,6 +79,18 @@ describe('chooseServer', () => {
     expect(busy / 3000).toBeCloseTo(1 / 14, 1);
   });
 
+  it('credits the sequences a server finished since its report, at its measured rate', () => {
+    const full = server('a', 10, { updatedAt: 0, completionRate: 4 });
+    const options = { policy: defaultFleetPolicy, random: () => 0.5 };
+    expect(chooseServer([full], { ...options, now: 0 })).toBeUndefined();
+    // Half a second later about two have finished: room for this prompt.
+    expect(chooseServer([full], { ...options, now: 500 })?.id).toBe('a');
+    // Never credits more than were running.
+    expect(
+      chooseServer([server('b', 0, { waiting: 11, completionRate: 100 })], { ...options, now: 5000 }),
+    ).toBeUndefined();
+  });
+
   it("counts this container's own recent sends against a server", () => {
     const servers = [server('a', 0), server('b', 0)];
     const extra = new Map([['a', 10]]);

@@ -43,6 +43,7 @@ function state(overrides: Partial<FleetState> = {}): FleetState {
   return {
     mode: 'shed_free',
     load: 0.85,
+    smoothedLoad: 0.83,
     freeAdmitRatio: 0.4,
     shedSince: at - 30_000,
     belowSince: at - 5_000,

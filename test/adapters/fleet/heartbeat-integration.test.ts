@@ -19,7 +19,12 @@ import {
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
 const CAPACITY = 4; // 2 batch slots + 2 queued
-const policy: FleetPolicy = { ...defaultFleetPolicy, freeCooldownMs: 5_000, staleAfterMs: 3_000 };
+const policy: FleetPolicy = {
+  ...defaultFleetPolicy,
+  freeCooldownMs: 5_000,
+  staleAfterMs: 3_000,
+  loadSmoothingMs: 0,
+};
 
 let db: TestDynamoDb;
 let fleet: FleetHandle;

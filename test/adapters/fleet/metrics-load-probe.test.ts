@@ -69,6 +69,7 @@ describe('MetricsLoadProbe', () => {
       running: 12,
       waiting: 3,
       kvCacheUsage: 0.4172,
+      completedTotal: 1576,
       capacity: 16,
       healthy: true,
       updatedAt: 1_750_000_000_000,
