@@ -52,20 +52,20 @@ export const persisterTask: BackgroundTask = {
     const sqs = new SQSClient({});
     const controller = new AbortController();
 
-    const pollOnce = async () => {
+    const pollOnce = async (waitSeconds: number): Promise<number> => {
       const received = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: trigger.batchSize,
           // local-aws-sqs waits the whole poll unless the batch fills: keep it short.
-          WaitTimeSeconds: 1,
+          WaitTimeSeconds: waitSeconds,
           AttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
         { abortSignal: controller.signal },
       );
       const messages = received.Messages ?? [];
-      if (messages.length === 0) return;
+      if (messages.length === 0) return 0;
       const event: SQSEvent = {
         Records: messages.map((message) => ({
           messageId: message.MessageId ?? randomUUID(),
@@ -103,12 +103,19 @@ export const persisterTask: BackgroundTask = {
           }),
         );
       }
+      return messages.length;
     };
+
+    // Writes parked before a restart (the queue is journaled to disk) are applied before start-up goes on,
+    // so the start-up sweep that follows sees the turns they create.
+    let drained = 0;
+    for (let batch = await pollOnce(0); batch > 0; batch = await pollOnce(0)) drained += batch;
+    if (drained > 0) context.log({ level: 'info', msg: 'startup_drain', applied: drained });
 
     const loop = (async () => {
       while (!controller.signal.aborted) {
         try {
-          await pollOnce();
+          await pollOnce(1);
         } catch (error) {
           if (controller.signal.aborted) break;
           context.log({ level: 'warn', msg: 'sqs_poll_failed', error: String(error) });

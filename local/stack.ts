@@ -55,7 +55,7 @@ export interface BackgroundTask {
 export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
 
 export interface LocalStackOptions {
-  /** Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state). */
+  /** Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state), sqs/ (queue journal). */
   readonly dataDir?: string;
   readonly host?: string;
   /** Gateway port; 0 picks a free one. */
