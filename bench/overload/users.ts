@@ -4,7 +4,7 @@
  */
 
 import { PREMIUM_GROUP } from '../../lib/resources';
-import { cognitoCall, cognitoLogin, LOCAL_PASSWORD } from '../../local/emulators/cognito';
+import { cognitoLogin, createCognitoUser, LOCAL_PASSWORD } from '../../local/emulators/cognito';
 import type { PublicConfig } from '../../local/stack';
 
 export interface BenchUser {
@@ -49,28 +49,7 @@ export async function createUsers(
   return inBatches(indexes, 6, async (index) => {
     const email = `bench-${String(index).padStart(3, '0')}@example.com`;
     const premium = isPremiumUser(index, premiumShare);
-    await cognitoCall(endpoint, 'AdminCreateUser', {
-      UserPoolId: pool,
-      Username: email,
-      MessageAction: 'SUPPRESS',
-      UserAttributes: [
-        { Name: 'email', Value: email },
-        { Name: 'email_verified', Value: 'true' },
-      ],
-    });
-    await cognitoCall(endpoint, 'AdminSetUserPassword', {
-      UserPoolId: pool,
-      Username: email,
-      Password: LOCAL_PASSWORD,
-      Permanent: true,
-    });
-    if (premium) {
-      await cognitoCall(endpoint, 'AdminAddUserToGroup', {
-        UserPoolId: pool,
-        Username: email,
-        GroupName: PREMIUM_GROUP,
-      });
-    }
+    await createCognitoUser(endpoint, pool, email, LOCAL_PASSWORD, { premium });
     const tokens = await cognitoLogin(endpoint, config.userPoolClientId, email, LOCAL_PASSWORD);
     return { email, premium, idToken: tokens.idToken };
   });

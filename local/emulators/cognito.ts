@@ -236,34 +236,8 @@ export async function startCognito(options: CognitoOptions): Promise<LocalCognit
     }
   }
 
-  async function createUser(email: string, password: string, userOptions: { premium?: boolean } = {}) {
-    try {
-      await call('AdminCreateUser', {
-        UserPoolId: userPoolId,
-        Username: email,
-        MessageAction: 'SUPPRESS',
-        UserAttributes: [
-          { Name: 'email', Value: email },
-          { Name: 'email_verified', Value: 'true' },
-        ],
-      });
-    } catch (error) {
-      if (!(error instanceof CognitoError && error.type === 'UsernameExistsException')) throw error;
-    }
-    await call('AdminSetUserPassword', {
-      UserPoolId: userPoolId,
-      Username: email,
-      Password: password,
-      Permanent: true,
-    });
-    if (userOptions.premium === true) {
-      await call('AdminAddUserToGroup', {
-        UserPoolId: userPoolId,
-        Username: email,
-        GroupName: PREMIUM_GROUP,
-      });
-    }
-  }
+  const createUser = (email: string, password: string, userOptions: { premium?: boolean } = {}) =>
+    createCognitoUser(endpoint, userPoolId, email, password, userOptions);
 
   let userPoolId: string;
   let userPoolClientId: string;
@@ -315,4 +289,43 @@ export async function startCognito(options: CognitoOptions): Promise<LocalCognit
       await child.exited;
     },
   };
+}
+
+/**
+ * Creates (or resets) a confirmed user with a permanent password, in the premium group if asked: for the
+ * seeded demo users, tests and benchmarks, against any cognito-local by its endpoint.
+ */
+export async function createCognitoUser(
+  endpoint: string,
+  userPoolId: string,
+  email: string,
+  password: string,
+  options: { premium?: boolean } = {},
+): Promise<void> {
+  try {
+    await cognitoCall(endpoint, 'AdminCreateUser', {
+      UserPoolId: userPoolId,
+      Username: email,
+      MessageAction: 'SUPPRESS',
+      UserAttributes: [
+        { Name: 'email', Value: email },
+        { Name: 'email_verified', Value: 'true' },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof CognitoError && error.type === 'UsernameExistsException')) throw error;
+  }
+  await cognitoCall(endpoint, 'AdminSetUserPassword', {
+    UserPoolId: userPoolId,
+    Username: email,
+    Password: password,
+    Permanent: true,
+  });
+  if (options.premium === true) {
+    await cognitoCall(endpoint, 'AdminAddUserToGroup', {
+      UserPoolId: userPoolId,
+      Username: email,
+      GroupName: PREMIUM_GROUP,
+    });
+  }
 }
