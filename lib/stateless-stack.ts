@@ -18,7 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { parseFleetServers } from '../adapters/fleet/server-registry';
-import { defaultFleetPolicy } from '../domain/fleet';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy } from '../domain/fleet';
 import { AppFunction, type LogLevel } from './constructs/app-function';
 import { dashboardUrl, Observability } from './constructs/observability';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
@@ -60,9 +60,9 @@ export interface FleetSettings {
   readonly freeCooldownSeconds: number;
 }
 
-/** The documented defaults: domain/fleet.ts `defaultFleetPolicy`, and a 1 s heartbeat. */
+/** The documented defaults: domain/fleet.ts `defaultFleetPolicy` and its heartbeat interval. */
 export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
-  heartbeatIntervalSeconds: 1,
+  heartbeatIntervalSeconds: DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
   shedFreeAt: defaultFleetPolicy.shedFreeAt,
   saturatedAt: defaultFleetPolicy.saturatedAt,
   freeCooldownSeconds: defaultFleetPolicy.freeCooldownMs / 1000,

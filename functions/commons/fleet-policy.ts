@@ -1,5 +1,6 @@
 import {
   type BackoffPolicy,
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
   defaultBackoffPolicy,
   defaultFleetPolicy,
   type FleetPolicy,
@@ -23,7 +24,7 @@ export function admissionPolicyFromEnv(): AdmissionPolicy {
 
 /** Heartbeat period; the chat function reuses one fleet-state read for at most this long. */
 export function heartbeatIntervalMs(): number {
-  return getNumberFromEnv('HEARTBEAT_INTERVAL_SECONDS', 1) * 1000;
+  return getNumberFromEnv('HEARTBEAT_INTERVAL_SECONDS', DEFAULT_HEARTBEAT_INTERVAL_SECONDS) * 1000;
 }
 
 /** The thresholds shared by the heartbeat (which computes the mode) and the chat function (which admits). */

@@ -242,7 +242,7 @@ describe('StatelessStack functions', () => {
 
   it('gives the heartbeat and the chat function the same fleet thresholds, at their defaults', () => {
     const expected = {
-      HEARTBEAT_INTERVAL_SECONDS: '1',
+      HEARTBEAT_INTERVAL_SECONDS: '0.5',
       SHED_FREE_AT: '0.8',
       SATURATED_AT: '1',
       FREE_COOLDOWN_SECONDS: '120',
