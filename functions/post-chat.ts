@@ -100,7 +100,7 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
       throw error;
     }
     logger.appendKeys({ message_id: turn.messageId });
-    if (turn.serverId) recordAdmitted(caller.tier, Date.now() - receivedAt);
+    if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
     return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
   } catch (error) {
     return errorResult(error, logger);

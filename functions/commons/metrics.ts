@@ -20,9 +20,11 @@ function emit(name: string, unit: Unit, value: number, dimensions: Record<string
 
 // Dimensions are exactly those the dashboard and alarms query (lib/constructs/observability.ts): an extra
 // dimension makes another metric. Per-server and per-reason detail goes to the logs instead.
-export const recordAdmitted = (tier: string, ttftMs: number) => {
+export const recordAdmitted = (tier: string, server: string, ttftMs: number) => {
   emit('PromptsAdmitted', MetricUnit.Count, 1, { tier });
   emit('TimeToFirstToken', MetricUnit.Milliseconds, ttftMs);
+  // Where prompts go, per server: its own metric, so the dimensions above stay those the alarms use.
+  emit('PromptsRouted', MetricUnit.Count, 1, { server });
 };
 
 export const recordShed = (tier: string) => emit('PromptsShed', MetricUnit.Count, 1, { tier });

@@ -231,6 +231,20 @@ export class Observability extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
+        title: 'Prompts routed, by server',
+        // A search, so servers added through the inferenceServers context appear without a redeploy.
+        left: [
+          new MathExpression({
+            expression: `SEARCH('{${props.namespace},server,service} MetricName="PromptsRouted"', 'Sum', 60)`,
+            label: '',
+            period: MINUTE,
+          }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
         title: 'DynamoDB throttle events',
         left: Object.entries(props.tables).flatMap(([tableId, table]) =>
           ['ReadThrottleEvents', 'WriteThrottleEvents'].map((metricName) =>

@@ -43,7 +43,7 @@ describe('metrics', () => {
   // These are the dimension sets lib/constructs/observability.ts queries; another set is another metric.
   it('emits each metric with exactly the dimensions the dashboard and alarms use', () => {
     const emitted = captureEmf(() => {
-      recordAdmitted('premium', 120);
+      recordAdmitted('premium', 'gpu-1', 120);
       recordShed('free');
       recordParked();
       recordInterrupted(2);
@@ -52,6 +52,7 @@ describe('metrics', () => {
     expect(Object.fromEntries(emitted)).toEqual({
       PromptsAdmitted: ['service', 'tier'],
       TimeToFirstToken: ['service'],
+      PromptsRouted: ['server', 'service'],
       PromptsShed: ['service', 'tier'],
       TurnsParked: ['service'],
       TurnsInterrupted: ['service'],

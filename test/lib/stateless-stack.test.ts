@@ -546,6 +546,8 @@ describe('StatelessStack observability', () => {
     expect(body).toContain(String.raw`\"ChatApp\",\"TimeToFirstToken\",\"service\",\"chat\"`);
     expect(body).toContain(String.raw`\"ChatApp\",\"PromptsShed\",\"service\",\"chat\",\"tier\",\"free\"`);
     expect(body).toContain('ConcurrentExecutions');
+    // Prompts per chosen server, found by a search so new servers appear without a redeploy.
+    expect(body).toMatch(/SEARCH\('\{ChatApp,server,service\} MetricName=\\+"PromptsRouted\\+"'/);
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
     expect(body).toContain('WriteThrottleEvents');
     expect(body).toContain(functionLogicalId('PostChat'));
