@@ -97,12 +97,16 @@ export function isAvailable(server: ServerLoad, now: number, policy: FleetPolicy
   return server.healthy && server.capacity > 0 && now - server.updatedAt <= policy.staleAfterMs;
 }
 
-/** Load of one server; unavailable servers are infinitely loaded (never chosen). */
+/** The load a server has when it holds `sequences` (running + queued): queue or KV pressure, whichever is higher. */
+export function loadWith(server: ServerLoad, sequences: number, policy: FleetPolicy): number {
+  const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
+  return Math.max(sequences / server.capacity, kvLoad);
+}
+
+/** Load of one server as reported; unavailable servers are infinitely loaded (never chosen). */
 export function serverLoad(server: ServerLoad, now: number, policy: FleetPolicy): number {
   if (!isAvailable(server, now, policy)) return Number.POSITIVE_INFINITY;
-  const queueLoad = (server.running + server.waiting) / server.capacity;
-  const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
-  return Math.max(queueLoad, kvLoad);
+  return loadWith(server, server.running + server.waiting, policy);
 }
 
 export function isSafe(server: ServerLoad, now: number, policy: FleetPolicy): boolean {

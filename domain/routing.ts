@@ -1,4 +1,4 @@
-import { type FleetPolicy, isAvailable, type ServerLoad } from './fleet';
+import { type FleetPolicy, isAvailable, loadWith, type ServerLoad } from './fleet';
 
 /**
  * Picks a server for one prompt: one draw with probability proportional to each safe server's
@@ -33,10 +33,8 @@ export function chooseServer(servers: readonly ServerLoad[], options: ChooseOpti
     // then this prompt, which must keep the server within the ceiling.
     const ageSeconds = Math.max(0, now - server.updatedAt) / 1000;
     const finished = Math.min(server.running, (server.completionRate ?? 0) * ageSeconds);
-    const queued = server.running + server.waiting - finished + (extraLoad.get(server.id) ?? 0) + 1;
-    const queueLoad = queued / server.capacity;
-    const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
-    const headroom = ceiling - Math.max(queueLoad, kvLoad);
+    const sequences = server.running + server.waiting - finished + (extraLoad.get(server.id) ?? 0) + 1;
+    const headroom = ceiling - loadWith(server, sequences, policy);
     if (headroom >= 0) {
       candidates.push({ server, headroom });
       total += headroom;
