@@ -122,6 +122,15 @@ export function parseStoreRequest(
   };
 }
 
+/** POST /chat/stop. */
+export function parseStopRequest(body: unknown): { messageId: string } {
+  const messageId = requireRecord(body).message_id;
+  if (typeof messageId !== 'string' || !CLIENT_ID_PATTERN.test(messageId)) {
+    throw invalidRequest('"message_id" must be the id of one of your turns.');
+  }
+  return { messageId };
+}
+
 export interface HistoryRequest {
   readonly limit: number;
   readonly cursor?: string;

@@ -16,7 +16,12 @@ import { FleetGate } from '../domain/fleet-gate';
 import { systemClock } from '../domain/ports';
 import { chatTable, fleetTable, turnWritesQueue } from '../lib/resources';
 import { authenticate } from './commons/auth';
-import { getNumberFromEnv, getOptionalStringFromEnv, getStringFromEnv } from './commons/env';
+import {
+  getNumberFromEnv,
+  getOptionalStringFromEnv,
+  getStringFromEnv,
+  maxTurnMsFromEnv,
+} from './commons/env';
 import {
   admissionPolicyFromEnv,
   backoffPolicyFromEnv,
@@ -71,7 +76,7 @@ const chat = new ChatService({
     contextTurnsToRead: getNumberFromEnv('CONTEXT_TURNS_TO_READ', 20),
     maxAnswerTokens: getNumberFromEnv('MAX_ANSWER_TOKENS', 1_024),
     firstTokenTimeoutMs: getNumberFromEnv('FIRST_TOKEN_TIMEOUT_MS', 15_000),
-    maxTurnMs: getNumberFromEnv('MAX_TURN_SECONDS', 240) * 1000,
+    maxTurnMs: maxTurnMsFromEnv(),
     stopPollMs: getNumberFromEnv('STOP_POLL_MS', 400),
   },
 });

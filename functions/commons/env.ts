@@ -23,3 +23,8 @@ export function getOptionalStringFromEnv(name: string, defaultValue: string): st
   const value = process.env[name];
   return value === undefined || value.trim() === '' ? defaultValue : value.trim();
 }
+
+/** The cap on one chat turn (MAX_TURN_SECONDS, default 240 s): the chat function enforces it, stop relies on it. */
+export function maxTurnMsFromEnv(): number {
+  return getNumberFromEnv('MAX_TURN_SECONDS', 240) * 1000;
+}

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseChatRequest, parseHistoryRequest, parseStoreRequest } from '../../domain/chat-request';
+import {
+  parseChatRequest,
+  parseHistoryRequest,
+  parseStopRequest,
+  parseStoreRequest,
+} from '../../domain/chat-request';
 import { DomainError } from '../../domain/errors';
 
 const limits = { maxPromptChars: 100 };
@@ -81,6 +86,17 @@ describe('parseHistoryRequest', () => {
     expect(parseHistoryRequest({ limit: '100' }).limit).toBe(100);
     for (const limit of ['0', '101', '-1', 'ten', '1.5', '']) {
       expect(codeOf(() => parseHistoryRequest({ limit }))).toBe('invalid_request');
+    }
+  });
+});
+
+describe('parseStopRequest', () => {
+  it('takes a message id and refuses anything else as invalid_request', () => {
+    expect(parseStopRequest({ message_id: '01J0000000000000000000000A' })).toEqual({
+      messageId: '01J0000000000000000000000A',
+    });
+    for (const body of [null, [], {}, { message_id: 7 }, { message_id: '../x' }, { message_id: '' }]) {
+      expect(codeOf(() => parseStopRequest(body))).toBe('invalid_request');
     }
   });
 });
