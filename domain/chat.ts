@@ -194,7 +194,7 @@ export class ChatService {
         return false;
       },
     );
-    const stopPoller = this.pollStop(turn, controller);
+    let stopPoller: ReturnType<typeof setInterval> | undefined;
     const release = () => {
       clearTimeout(turnTimer);
       clearInterval(stopPoller);
@@ -208,6 +208,8 @@ export class ChatService {
         firstServer,
       );
       await this.ensureDurable(turn, started);
+      // Only now can the client know the message id and ask to stop: polling before would be wasted reads.
+      stopPoller = this.pollStop(turn, controller);
       this.deps.log.info('first token', {
         message_id: turn.id,
         server: server.id,
