@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { backgroundFunctions, type FunctionTrigger } from '../lib/resources';
+import { backgroundFunctions, chatTable, type FunctionTrigger } from '../lib/resources';
 import { createLambdaContext } from './gateway';
 import { loadHandler } from './handlers';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './stack';
@@ -136,13 +136,15 @@ export const sweeperTask: BackgroundTask = {
   async start(context) {
     const definition = definitionOf('SweepTurns');
     const trigger: FunctionTrigger = definition.trigger;
-    const startedAt = Date.now();
     const [{ sweepInterruptedTurns }, { DynamoDbTurnRepository }, { documentClient }] = await Promise.all([
       import('../domain/turn-lifecycle'),
       import('../adapters/dynamodb/turn-repository'),
       import('../adapters/dynamodb/clients'),
     ]);
-    const repository = new DynamoDbTurnRepository(documentClient, context.env.CHAT_TABLE_NAME ?? 'ChatTable');
+    const repository = new DynamoDbTurnRepository(
+      documentClient,
+      context.env[chatTable.envVar] ?? chatTable.id,
+    );
     const clock = { now: () => Date.now() };
     const log = {
       info: (msg: string, ...extra: Record<string, unknown>[]) =>
@@ -152,8 +154,9 @@ export const sweeperTask: BackgroundTask = {
       error: (msg: string, ...extra: Record<string, unknown>[]) =>
         context.log({ level: 'error', msg, ...Object.assign({}, ...extra) }),
     };
-    // Everything in_progress from before this start belongs to a process that is gone.
-    const marked = await sweepInterruptedTurns({ repository, clock, log }, Date.now() - startedAt);
+    // Everything in_progress from before this stack started belongs to a process that is gone. Turns begun
+    // since (the gateway already listens) are live: the cut-off is the stack's start, not this moment.
+    const marked = await sweepInterruptedTurns({ repository, clock, log }, Date.now() - context.startedAt);
     context.log({ level: 'info', msg: 'startup_sweep', marked });
 
     const handler = (await loadHandler(definition.entry)) as (

@@ -38,6 +38,8 @@ export interface BackgroundContext {
   /** Absent when INFERENCE_SERVERS points at servers this stack did not start. */
   readonly fleet: FleetHandle | undefined;
   readonly log: GatewayLogger;
+  /** Epoch ms when this stack began starting, before its gateway listened: older in-flight turns are dead. */
+  readonly startedAt: number;
 }
 
 export type StopFunction = () => void | Promise<void>;
@@ -85,6 +87,7 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const startedAt = Date.now();
   const dataDir = resolve(options.dataDir ?? '.data');
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? stdoutLogger;
@@ -193,6 +196,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push({ name: 'gateway', stop: () => gateway.close() });
 
     const context: BackgroundContext = {
+      startedAt,
       env,
       dynamoEndpoint: dynamo.endpoint,
       queueUrls: sqs.queueUrls,
