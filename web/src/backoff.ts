@@ -1,4 +1,7 @@
-export type Tier = 'free' | 'premium';
+import { defaultBackoffPolicy, retryAfterSeconds } from '../../domain/fleet';
+import type { Tier } from '../../domain/turn';
+
+export type { Tier };
 
 /**
  * Seconds to wait after a 503. The server's Retry-After wins (it already applies the tier's policy to
@@ -20,13 +23,11 @@ export function retryDelaySeconds(
   return fallbackSeconds(tier, attempt, random);
 }
 
-export const FREE_CAP_SECONDS = 320;
+export const FREE_CAP_SECONDS = defaultBackoffPolicy.freeCapSeconds;
 
+/** The server's own policy (domain/fleet.ts), with its defaults: one definition for both sides. */
 export function fallbackSeconds(tier: Tier, attempt: number, random: number): number {
-  if (tier === 'premium') return 10;
-  const safeAttempt = Math.max(0, Math.min(16, Math.floor(attempt)));
-  const base = Math.min(FREE_CAP_SECONDS, 10 * 2 ** safeAttempt);
-  return Math.min(FREE_CAP_SECONDS, Math.round(base * (1 + 0.2 * random)));
+  return retryAfterSeconds(tier, attempt, random, defaultBackoffPolicy);
 }
 
 /** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
