@@ -144,9 +144,8 @@ export class FleetGate implements Admission {
       this.refreshing = this.deps.fleet
         .getState()
         .then((state) => {
-          // Our sends since the last heartbeat are in a newer state's numbers, not in the same state read again.
-          if (state?.version !== this.snapshot?.state?.version) this.sentSinceSnapshot = new Map();
           this.snapshot = { state, readAt: this.deps.clock.now() };
+          this.sentSinceSnapshot = new Map();
           return state;
         })
         .finally(() => {

@@ -157,20 +157,6 @@ describe('FleetGate', () => {
     expect((await refusal(gate.admit('premium', 0))).details.reason).toBe('no_fleet_data');
   });
 
-  it('keeps counting its own sends when a re-read finds the same state, and forgets them on a newer one', async () => {
-    const { gate, table, clock } = setup(state({ servers: [server('a', 2), server('b', 2)] }), () => 0);
-    const pick = async () => (await (await gate.admit('premium', 0)).pick()).id;
-    expect([await pick(), await pick()]).toEqual(['a', 'a']);
-    clock.t = 1000;
-    // The heartbeat has not written since: 'a' is still full of our two prompts.
-    expect(await pick()).toBe('b');
-    expect(table.reads).toBe(2);
-    table.state = state({ servers: [server('a', 2), server('b', 2)], version: 2 });
-    clock.t = 2000;
-    // A newer state already holds what we sent: the count starts again.
-    expect(await pick()).toBe('a');
-  });
-
   it('lets free prompts fill a server only to the shed threshold, keeping the rest for premium', async () => {
     // Capacity 10 (see server()): free may bring it to 8 (0.8), premium to 10.
     const { gate } = setup(state({ servers: [{ ...server('a', 7), capacity: 10 }] }), () => 0);
