@@ -2,7 +2,7 @@
  * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
-import type { FleetState, ServerLoad } from './fleet';
+import type { FleetState, ServerLoad, ShardTotals } from './fleet';
 import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface Clock {
@@ -128,6 +128,8 @@ export interface ServerSelector {
   pick(exclude?: ReadonlySet<string>): Promise<InferenceServer>;
   /** The refusal to give when the chosen servers themselves refused (429/503), with this caller's Retry-After. */
   overloaded(): Error;
+  /** The stream sent to `server` ended: this container's own count of what it has in flight there drops. */
+  release(server: InferenceServer): void;
 }
 
 /** Counts tokens the way the model does (close enough for budgeting context). */
@@ -154,15 +156,53 @@ export interface Log {
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
-/** The fleet table: per-server reports and the one fleet-state item. */
+/**
+ * The fleet table, one view item per heartbeat shard (domain/fleet-shards.ts). A view holds its shard's
+ * server loads and a replica of the fleet-wide summary (mode, load, free ratio), so a chat container
+ * admits and routes with ONE small read, and no item grows with the fleet.
+ */
 export interface FleetRepository {
-  saveServers(servers: readonly ServerLoad[]): Promise<void>;
-  getState(): Promise<FleetState | undefined>;
+  /** One shard's view. Eventually consistent unless `consistent` (the heartbeat re-reading its own). */
+  getView(
+    shard: number,
+    options?: { readonly consistent?: boolean; readonly signal?: AbortSignal },
+  ): Promise<FleetState | undefined>;
+  /** Every shard's totals, for the fleet-wide load (heartbeat aggregation); missing shards are left out. */
+  getShardTotals(shards: number, options?: { readonly signal?: AbortSignal }): Promise<ShardTotals[]>;
   /**
-   * Writes the state only if the stored version is still `expectedVersion` (undefined = no state yet).
-   * Returns false when another heartbeat run wrote first; the caller re-reads and recomputes.
+   * Writes the view only if the stored version is still `expectedVersion` (undefined = none yet).
+   * Returns false when another run of the same shard wrote first; the caller re-reads and recomputes.
    */
-  saveState(state: FleetState, expectedVersion: number | undefined): Promise<boolean>;
+  saveView(
+    view: FleetState,
+    expectedVersion: number | undefined,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<boolean>;
+}
+
+/** A server as an operator registered it. `draining`: scraped, but sent no new prompt. */
+export interface RegisteredServer extends InferenceServer {
+  /** Concurrent sequences (batch slots plus a short queue) within the first-token objective. */
+  readonly capacity: number;
+  readonly status: 'active' | 'draining';
+}
+
+/** The server registry (a DynamoDB table partitioned by bucket): operators write it, the heartbeat reads it. */
+export interface ServerRegistry {
+  /** The servers heartbeat shard `shard` of `shards` owns. */
+  listShard(
+    shard: number,
+    shards: number,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<RegisteredServer[]>;
+  /** Every server (operator listing; reads every bucket). */
+  listAll(): Promise<RegisteredServer[]>;
+  /** Adds or replaces a server (same id: new URL or capacity). */
+  put(server: RegisteredServer): Promise<void>;
+  /** Sets a server's status; false when no such server. */
+  setStatus(id: string, status: RegisteredServer['status']): Promise<boolean>;
+  /** Removes a server; false when no such server. */
+  remove(id: string): Promise<boolean>;
 }
 
 /** Reads one server's load (scrapes its Prometheus /metrics). Never throws: failures are healthy=false. */

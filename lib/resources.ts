@@ -64,7 +64,8 @@ export const INFLIGHT_SHARDS = 16;
 
 /**
  * Inference fleet load, written by the heartbeat and read by admission in the chat function.
- * One item per server (`SERVER#<id>`) plus one fleet-state item (`STATE`).
+ * One view item per heartbeat shard (`VIEW#<shard>`): the shard's server loads plus a replica of the
+ * fleet-wide summary (domain/fleet-shards.ts, adapters/dynamodb/fleet-repository.ts).
  */
 export const fleetTable = {
   id: 'FleetTable',
@@ -73,7 +74,20 @@ export const fleetTable = {
   globalSecondaryIndexes: [],
 } as const satisfies TableDefinition;
 
-export const tables = [chatTable, fleetTable] as const;
+/**
+ * The inference servers operators registered (`npm run fleet`): partition = registry bucket
+ * (`BUCKET#<n>`, n = hash of the id, domain/fleet-shards.ts), sort = server id. Read by the heartbeat,
+ * one bucket query at a time; written only by operators.
+ */
+export const serverRegistryTable = {
+  id: 'ServerRegistryTable',
+  envVar: 'SERVER_REGISTRY_TABLE_NAME',
+  partitionKey: { name: 'bucket', type: 'S' },
+  sortKey: { name: 'id', type: 'S' },
+  globalSecondaryIndexes: [],
+} as const satisfies TableDefinition;
+
+export const tables = [chatTable, fleetTable, serverRegistryTable] as const;
 
 export interface QueueDefinition {
   readonly id: string;
@@ -178,7 +192,7 @@ export const backgroundFunctions = [
     trigger: { kind: 'schedule', everyMinutes: 1 },
     timeoutSeconds: 75,
     memoryMb: 256,
-    tables: { FleetTable: 'readWrite' },
+    tables: { FleetTable: 'readWrite', ServerRegistryTable: 'read' },
     queues: [],
   },
   {

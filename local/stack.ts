@@ -4,11 +4,21 @@
  *
  * Order matters: the environment the handlers read at cold start is set, and the awslambda shim
  * installed, BEFORE their modules are imported (they build SDK clients and read config at load).
+ * The server registry is seeded with the servers the stack knows (local/registry-seed.ts), and
+ * `<dataDir>/stack.json` tells `npm run fleet` (bin/fleet.ts) where the running stack's tables are.
  * A process holds one stack: handler modules are cached, so a second stack in the same process
  * would keep the first one's clients. Tests that need several stacks spawn local/main.ts.
  */
 import { join, resolve } from 'node:path';
-import { queues, routes as routeDefinitions, tables } from '../lib/resources';
+import { createDocumentClient } from '../adapters/dynamodb/clients';
+import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
+import { parseFleetServers } from '../adapters/fleet/server-registry';
+import {
+  DEFAULT_SERVER_CAPACITY,
+  InvalidServerRegistration,
+  parseServerCapacity,
+} from '../domain/server-registration';
+import { queues, routes as routeDefinitions, serverRegistryTable, tables } from '../lib/resources';
 import { installAwsLambdaShim } from './awslambda-shim';
 import { localBackgroundTasks } from './background';
 import { type LocalCognito, startCognito } from './emulators/cognito';
@@ -17,6 +27,8 @@ import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
 import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
 import { loadHandler, REPO_ROOT } from './handlers';
+import { seedServerRegistry } from './registry-seed';
+import { removeStackFile, writeStackFile } from './stack-file';
 
 export { loadHandler, REPO_ROOT };
 
@@ -57,7 +69,10 @@ export interface BackgroundTask {
 export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
 
 export interface LocalStackOptions {
-  /** Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state), sqs/ (queue journal). */
+  /**
+   * Root of all local state: dynamodb/ (dynalite files), cognito/ (cognito-local state), sqs/ (queue journal),
+   * and stack.json while the stack runs (local/stack-file.ts: how `npm run fleet` finds it).
+   */
   readonly dataDir?: string;
   readonly host?: string;
   /** Gateway port; 0 picks a free one. */
@@ -107,6 +122,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const settings = { ...process.env, ...options.env };
   try {
+    // INFERENCE_SERVERS: talk to these OpenAI-compatible servers (a real vLLM, or a fleet a test controls)
+    // instead of starting the simulated one. Format: id=baseUrl[|capacity],… (adapters/fleet/server-registry.ts).
+    const externalServers = settings.INFERENCE_SERVERS;
+    const externalRegistrations = externalServers
+      ? parseFleetServers(externalServers, defaultServerCapacity(settings))
+      : undefined;
+
     // LOCAL_DYNAMODB_ENDPOINT: use another DynamoDB API (DynamoDB Local, a fault-injecting proxy) instead of
     // the embedded dynalite; the tables are still created from lib/resources.ts.
     const externalDynamo = settings.LOCAL_DYNAMODB_ENDPOINT;
@@ -127,19 +149,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
 
-    // INFERENCE_SERVERS: talk to these OpenAI-compatible servers (a real vLLM, or a fleet a test controls)
-    // instead of starting the simulated one. Format: id=baseUrl[|capacity],… (adapters/fleet/server-registry.ts).
-    const externalServers = settings.INFERENCE_SERVERS;
     const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
     const fleet = externalServers ? undefined : await startFleet(fleetOptions);
     if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
     // A server's capacity: its batch slots plus a short queue of three, each of which waits well under a
     // second at the simulated speeds, so a full server still meets the first-token objective.
     const capacity = (fleetOptions.slots ?? 8) + 3;
+    const registrations =
+      externalRegistrations ?? (fleet?.servers ?? []).map(({ id, baseUrl }) => ({ id, baseUrl, capacity }));
     const inferenceServers =
       externalServers ??
-      (fleet?.servers ?? []).map((server) => `${server.id}=${server.baseUrl}|${capacity}`).join(',');
+      registrations.map((server) => `${server.id}=${server.baseUrl}|${server.capacity}`).join(',');
     log({ level: 'info', msg: 'inference_servers', servers: inferenceServers });
+    // The heartbeat reads the servers from the registry: register these (operators' own entries stay).
+    const registryClient = createLocalDynamoDbClient(dynamo.endpoint);
+    const seeded = await seedServerRegistry(
+      new DynamoDbServerRegistry(createDocumentClient(registryClient), serverRegistryTable.id),
+      registrations,
+      { keepDraining: externalRegistrations !== undefined },
+    ).finally(() => registryClient.destroy());
+    log({ level: 'info', msg: 'server_registry_seeded', ...seeded });
 
     const env: Record<string, string> = {
       AWS_REGION: REGION,
@@ -150,7 +179,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       USER_POOL_ISSUER: cognito.issuer,
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
-      INFERENCE_SERVERS: inferenceServers,
       POWERTOOLS_SERVICE_NAME: 'chat',
     };
     for (const table of tables) env[table.envVar] = table.id;
@@ -207,6 +235,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push({ name: task.name, stop: await task.start(context) });
     }
 
+    // How `npm run fleet` finds this stack; removed first on stop (pushed last).
+    await writeStackFile(dataDir, {
+      dynamoEndpoint: dynamo.endpoint,
+      region: REGION,
+      tables: Object.fromEntries(tables.map((table) => [table.envVar, table.id])),
+      pid: process.pid,
+      url: gateway.url,
+      startedAt,
+    });
+    stops.push({ name: 'stack-file', stop: () => removeStackFile(dataDir) });
+
     let stopping: Promise<void> | undefined;
     return {
       url: gateway.url,
@@ -224,6 +263,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (error) {
     await stopAll();
+    throw error;
+  }
+}
+
+/** DEFAULT_SERVER_CAPACITY: the capacity of an INFERENCE_SERVERS entry without `|capacity`. */
+function defaultServerCapacity(settings: Readonly<Record<string, string | undefined>>): number {
+  const raw = settings.DEFAULT_SERVER_CAPACITY;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SERVER_CAPACITY;
+  try {
+    return parseServerCapacity(raw);
+  } catch (error) {
+    if (error instanceof InvalidServerRegistration) {
+      throw new Error(`DEFAULT_SERVER_CAPACITY is malformed (${JSON.stringify(raw)}): ${error.message}.`);
+    }
     throw error;
   }
 }

@@ -5,7 +5,7 @@ import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamod
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
-import { chatTable, fleetTable } from '../../../lib/resources';
+import { chatTable, fleetTable, serverRegistryTable, tables } from '../../../lib/resources';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from '../../../local/emulators/dynamodb';
 
 let dir: string;
@@ -35,7 +35,7 @@ describe('startDynamoDb and ensureTables', () => {
       try {
         await ensureTables(client);
         const { TableNames } = await client.send(new ListTablesCommand({}));
-        expect(TableNames?.sort()).toEqual([chatTable.id, fleetTable.id].sort());
+        expect(TableNames?.sort()).toEqual(tables.map((table) => table.id).sort());
 
         const { Table } = await client.send(new DescribeTableCommand({ TableName: chatTable.id }));
         expect(Table?.TableStatus).toBe('ACTIVE');
@@ -52,6 +52,11 @@ describe('startDynamoDb and ensureTables', () => {
         ).toEqual(chatTable.globalSecondaryIndexes.map((index) => [index.indexName, 'ALL']).sort());
         const fleet = await client.send(new DescribeTableCommand({ TableName: fleetTable.id }));
         expect(fleet.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+        const registry = await client.send(new DescribeTableCommand({ TableName: serverRegistryTable.id }));
+        expect(registry.Table?.KeySchema).toEqual([
+          { AttributeName: 'bucket', KeyType: 'HASH' },
+          { AttributeName: 'id', KeyType: 'RANGE' },
+        ]);
 
         // Idempotent, and it refuses an existing table that no longer matches its definition.
         await ensureTables(client);

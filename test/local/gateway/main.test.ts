@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PASSWORD } from '../../../local/emulators/cognito';
+import { readStackFile } from '../../../local/stack-file';
+import { runFleetCli } from '../../support/fleet-cli';
 import { login, type SpawnedStack, spawnLocalStack } from '../../support/local-stack';
 
 function claims(jwt: string): Record<string, unknown> {
@@ -55,6 +57,33 @@ describe('local/main.ts', () => {
     expect(claims(bob.idToken)['cognito:groups']).toContain('premium');
   });
 
+  it('writes stack.json, through which `npm run fleet` finds the registry it seeded with the simulated fleet', async () => {
+    // Prepare
+    const { child } = running();
+
+    // Act
+    const file = await readStackFile(dataDir);
+    const list = await runFleetCli(['list', '--json'], { DATA_DIR: dataDir });
+
+    // Assess
+    expect(file).toMatchObject({
+      pid: child.pid,
+      url: running().url,
+      dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      tables: { SERVER_REGISTRY_TABLE_NAME: 'ServerRegistryTable', CHAT_TABLE_NAME: 'ChatTable' },
+    });
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    // One simulated server (LOCAL_FLEET_SERVERS=1), capacity = 8 slots + a queue of 3.
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({
+        id: 'gpu-1',
+        baseUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        capacity: 11,
+        status: 'active',
+      }),
+    ]);
+  });
+
   it('stops with exit code 0 on SIGTERM, taking cognito-local down, and restarts on the same data', async () => {
     // Prepare
     const first = running();
@@ -62,6 +91,7 @@ describe('local/main.ts', () => {
     // Act
     const code = await first.stop();
     stack = undefined;
+    const stackFileAfterStop = await readStackFile(dataDir);
     const cognitoAfterStop = await fetch(`${first.config.cognitoEndpoint}/health`).then(
       () => 'answering',
       () => 'gone',
@@ -70,6 +100,7 @@ describe('local/main.ts', () => {
 
     // Assess
     expect(code).toBe(0);
+    expect(stackFileAfterStop).toBeUndefined();
     expect(first.output()).toMatch(/^Chat app listening on http:\/\/127\.0\.0\.1:\d+ \(data in .+\)$/m);
     expect(cognitoAfterStop).toBe('gone');
     expect(stack.config.userPoolId).toBe(first.config.userPoolId);
