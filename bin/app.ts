@@ -3,14 +3,6 @@ import type { LogLevel } from '../lib/constructs/app-function';
 import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
 
-/**
- * PLACEHOLDER, to be replaced per deployment: `cdk deploy -c inferenceServers='gpu-1=http://…|16,gpu-2=http://…'`
- * (or set it in cdk.json context). Each entry is `id=baseUrl` of an OpenAI-compatible server, optionally
- * `|capacity` (concurrent sequences it holds within the first-token objective; default 10).
- * The functions run outside any VPC: the URLs must be reachable from the Lambda service.
- */
-const PLACEHOLDER_INFERENCE_SERVERS = 'gpu-1=http://10.0.0.10:8000';
-
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 const app = new App();
@@ -73,13 +65,14 @@ new StatelessStack(app, 'ChatStateless', {
   userPoolClient: stateful.userPoolClient,
   alarmTopic: stateful.alarmTopic,
   otherAlarms: [stateful.turnWritesDlqAlarm],
-  inferenceServers: contextString('inferenceServers') ?? PLACEHOLDER_INFERENCE_SERVERS,
   // Each unset field keeps its documented default (DEFAULT_FLEET_SETTINGS).
   fleet: {
     heartbeatIntervalSeconds: contextNumber('heartbeatIntervalSeconds'),
     shedFreeAt: contextNumber('shedFreeAt'),
     saturatedAt: contextNumber('saturatedAt'),
     freeCooldownSeconds: contextNumber('freeCooldownSeconds'),
+    // Heartbeat shards; the servers themselves live in the registry table: `npm run fleet -- add …`.
+    shards: contextNumber('fleetShards'),
   },
   // Unset: no CORS, the browser reaches the API through the distribution only.
   allowedOrigins: contextList('allowedOrigins'),

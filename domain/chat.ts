@@ -195,9 +195,12 @@ export class ChatService {
       },
     );
     let stopPoller: ReturnType<typeof setInterval> | undefined;
+    let streamingOn: InferenceServer | undefined;
     const release = () => {
       clearTimeout(turnTimer);
       clearInterval(stopPoller);
+      if (streamingOn) servers.release(streamingOn);
+      streamingOn = undefined;
     };
 
     try {
@@ -207,6 +210,7 @@ export class ChatService {
         servers,
         firstServer,
       );
+      streamingOn = server;
       await this.ensureDurable(turn, started);
       // Only now can the client know the message id and ask to stop: polling before would be wasted reads.
       stopPoller = this.pollStop(turn, controller);
@@ -389,6 +393,7 @@ export class ChatService {
         clearTimeout(timer);
         signal.removeEventListener('abort', onTurnAbort);
         attemptController.abort();
+        servers.release(server);
         lastError =
           attemptController.signal.reason instanceof DomainError ? attemptController.signal.reason : error;
         this.deps.log.warn('inference attempt failed before the first token', {

@@ -27,13 +27,37 @@ export interface ServerLoad {
   readonly completionRate?: number;
   /** False when the last scrape failed. */
   readonly healthy: boolean;
+  /** An operator is draining it (registry): still scraped, sent no new prompt; its streams finish. */
+  readonly draining?: boolean;
   /** Epoch ms of the last successful scrape (or of the failure, when unhealthy). */
   readonly updatedAt: number;
 }
 
 export type FleetMode = 'normal' | 'shed_free' | 'saturated';
 
+/** One heartbeat shard's contribution to the fleet-wide load. */
+export interface ShardTotals {
+  readonly shard: number;
+  /** Σ load × capacity over the shard's available, non-draining servers (sequences, KV pressure folded in). */
+  readonly used: number;
+  /** Σ capacity over the same servers. */
+  readonly capacity: number;
+  /** How many of them are below their safe threshold. */
+  readonly safeServers: number;
+  /** When the shard's heartbeat computed them (epoch ms). */
+  readonly updatedAt: number;
+}
+
+/**
+ * One heartbeat shard's view (domain/fleet-shards.ts): its servers' loads plus a replica of the fleet-wide
+ * summary (mode, loads, free ratio and their timers), which every shard's worker computes from the same
+ * shard totals. A chat container admits and routes with one view.
+ */
 export interface FleetState {
+  /** The heartbeat shard this view belongs to. */
+  readonly shard: number;
+  /** This shard's totals (the others' are read from their views). */
+  readonly totals: ShardTotals;
   readonly mode: FleetMode;
   /** The fleet load at this heartbeat. */
   readonly load: number;
@@ -73,6 +97,15 @@ export interface FleetPolicy {
   readonly targetLoad: number;
   /** Time constant of the smoothed load. */
   readonly loadSmoothingMs: number;
+  /**
+   * Age past which a view's per-server loads are not trusted at all. Between staleAfterMs and this, a
+   * chat container trusts a view less and less (viewTrust): routing blends from headroom towards an even
+   * spread and free tier's ceiling drops; past it, prompts are spread evenly over the servers the view
+   * knew healthy, and the servers' own refusals (bounded queues, 429/503) with failover are the guard.
+   */
+  readonly distrustAfterMs: number;
+  /** The share of its usual ceiling free tier keeps on a view no longer trusted (premium keeps all of it). */
+  readonly freeCeilingFloor: number;
 }
 
 /**
@@ -91,10 +124,37 @@ export const defaultFleetPolicy: FleetPolicy = {
   // Between the two thresholds, near the top: the servers' short queues are there to be used.
   targetLoad: 0.95,
   loadSmoothingMs: 3_000,
+  distrustAfterMs: 300_000,
+  freeCeilingFloor: 0.75,
 };
 
+/** Below this magnitude a decaying value is exactly 0: DynamoDB refuses numbers under 1e-130. */
+const DECAY_EPSILON = 1e-9;
+
+/** A value decaying towards 0 reaches exactly 0 (no denormals, nothing a table cannot store). */
+export function settle(value: number): number {
+  return Math.abs(value) < DECAY_EPSILON ? 0 : value;
+}
+
+/**
+ * How far a chat container trusts a view of age `ageMs`: 1 while fresh (within staleAfterMs), falling
+ * linearly to 0 at distrustAfterMs. A stale view is never a reason to refuse: it only makes routing and
+ * free tier more conservative.
+ */
+export function viewTrust(ageMs: number, policy: FleetPolicy): number {
+  if (ageMs <= policy.staleAfterMs) return 1;
+  const span = policy.distrustAfterMs - policy.staleAfterMs;
+  if (span <= 0) return 0;
+  return Math.max(0, 1 - (ageMs - policy.staleAfterMs) / span);
+}
+
 export function isAvailable(server: ServerLoad, now: number, policy: FleetPolicy): boolean {
-  return server.healthy && server.capacity > 0 && now - server.updatedAt <= policy.staleAfterMs;
+  return isRoutable(server) && now - server.updatedAt <= policy.staleAfterMs;
+}
+
+/** Healthy at its last scrape, with capacity, and not being drained: may be sent prompts. */
+export function isRoutable(server: ServerLoad): boolean {
+  return server.healthy && server.capacity > 0 && server.draining !== true;
 }
 
 /** The load a server has when it holds `sequences` (running + queued): queue or KV pressure, whichever is higher. */
@@ -113,17 +173,10 @@ export function isSafe(server: ServerLoad, now: number, policy: FleetPolicy): bo
   return serverLoad(server, now, policy) < 1;
 }
 
-/** Capacity-weighted fleet load over the available servers; infinite when none is available. */
+/** Capacity-weighted load over the available servers; infinite when none is available. */
 export function fleetLoad(servers: readonly ServerLoad[], now: number, policy: FleetPolicy): number {
-  let used = 0;
-  let capacity = 0;
-  for (const server of servers) {
-    const load = serverLoad(server, now, policy);
-    if (!Number.isFinite(load)) continue;
-    used += load * server.capacity;
-    capacity += server.capacity;
-  }
-  return capacity === 0 ? Number.POSITIVE_INFINITY : used / capacity;
+  const totals = shardTotals(0, servers, now, policy);
+  return totals.capacity === 0 ? Number.POSITIVE_INFINITY : totals.used / totals.capacity;
 }
 
 /** Multiplicative steps of the free admit ratio per heartbeat (AIMD-like, quick to back off). */
@@ -152,29 +205,84 @@ export function withCompletionRates(
       last.completionRate === undefined
         ? measured
         : last.completionRate + RATE_SMOOTHING * (measured - last.completionRate);
-    return { ...server, completionRate };
+    // Halved on every idle tick: without settling it would underflow DynamoDB's range within minutes.
+    return { ...server, completionRate: settle(completionRate) };
   });
 }
 
+/** A shard's contribution to the fleet load, from its servers' fresh reports. */
+export function shardTotals(
+  shard: number,
+  servers: readonly ServerLoad[],
+  now: number,
+  policy: FleetPolicy,
+): ShardTotals {
+  let used = 0;
+  let capacity = 0;
+  let safeServers = 0;
+  for (const server of servers) {
+    const load = serverLoad(server, now, policy);
+    if (!Number.isFinite(load)) continue;
+    used += load * server.capacity;
+    capacity += server.capacity;
+    if (load < 1) safeServers++;
+  }
+  return { shard, used, capacity, safeServers, updatedAt: now };
+}
+
 /**
- * The next fleet state from fresh server reports and the previous state. The mode follows the smoothed load:
- * normal → shed_free when it reaches shedFreeAt; shed_free → normal only after it stayed below shedFreeAt
- * for the cool-down; saturated while it is at or above saturatedAt, when no server is available, or when no
- * server has been safe for two heartbeats in a row (free stays shed through saturation, so the cool-down
- * is not skipped). While shedding, the free admit ratio steps down when the load is above the target and
- * back up when below it.
+ * The fleet-wide load and whether any server is safe, from every shard's totals. A shard whose totals are
+ * older than `maxAgeMs` is left out (its heartbeat is down: its servers are as good as unavailable).
+ */
+export function fleetObservation(
+  totals: readonly ShardTotals[],
+  now: number,
+  maxAgeMs: number,
+): { readonly load: number; readonly anySafe: boolean } {
+  let used = 0;
+  let capacity = 0;
+  let safe = 0;
+  for (const shard of totals) {
+    if (now - shard.updatedAt > maxAgeMs) continue;
+    used += shard.used;
+    capacity += shard.capacity;
+    safe += shard.safeServers;
+  }
+  return { load: capacity === 0 ? Number.POSITIVE_INFINITY : used / capacity, anySafe: safe > 0 };
+}
+
+/**
+ * The next view of one shard from its servers' fresh reports, the other shards' totals and its previous
+ * view. Every shard's worker runs this same function on (nearly) the same totals, so each view carries a
+ * replica of one fleet-wide mode. The mode follows the smoothed fleet load: normal → shed_free when it
+ * reaches shedFreeAt; shed_free → normal only after it stayed below shedFreeAt for the cool-down;
+ * saturated while it is at or above saturatedAt, when no server is available, or when no server has been
+ * safe for two heartbeats in a row (free stays shed through saturation, so the cool-down is not skipped).
+ * While shedding, the free admit ratio steps down when the load is above the target and back up below it.
+ * `others`: the other shards' totals (without this shard's); absent for a fleet of one shard.
  */
 export function nextFleetState(
   previous: FleetState | undefined,
   reports: readonly ServerLoad[],
   now: number,
   policy: FleetPolicy,
+  others: {
+    readonly shard: number;
+    readonly totals: readonly ShardTotals[];
+    /** Other shards' totals older than this are left out. Default staleAfterMs. */
+    readonly maxAgeMs?: number;
+  } = { shard: 0, totals: [] },
 ): FleetState {
   const servers = withCompletionRates(previous?.servers, reports);
-  const load = fleetLoad(servers, now, policy);
+  const totals = shardTotals(others.shard, servers, now, policy);
+  const fleet = fleetObservation(
+    [totals, ...others.totals.filter((shard) => shard.shard !== others.shard)],
+    now,
+    others.maxAgeMs ?? policy.staleAfterMs,
+  );
+  const load = fleet.load;
   const smoothedLoad = smooth(previous, load, now, policy);
-  const anySafe = servers.some((server) => isSafe(server, now, policy));
-  const noSafeSince = anySafe ? undefined : (previous?.noSafeSince ?? now);
+  const noSafeSince = fleet.anySafe ? undefined : (previous?.noSafeSince ?? now);
   const wasShedding = previous !== undefined && previous.mode !== 'normal';
   const version = (previous?.version ?? 0) + 1;
 
@@ -184,6 +292,8 @@ export function nextFleetState(
     (noSafeSince !== undefined && noSafeSince < now && previous?.noSafeSince !== undefined);
   const aboveShed = smoothedLoad >= policy.shedFreeAt;
   const base = {
+    shard: others.shard,
+    totals,
     load,
     smoothedLoad,
     updatedAt: now,
@@ -225,7 +335,7 @@ function smooth(previous: FleetState | undefined, load: number, now: number, pol
   const last = previous.smoothedLoad;
   if (!Number.isFinite(last) || !Number.isFinite(load)) return load;
   const weight = 1 - Math.exp(-Math.max(0, now - previous.updatedAt) / policy.loadSmoothingMs);
-  return last + weight * (load - last);
+  return settle(last + weight * (load - last));
 }
 
 export type AdmissionDecision =
@@ -233,58 +343,25 @@ export type AdmissionDecision =
   | { readonly admitted: false; readonly reason: 'free_shed' | 'saturated' | 'no_fleet_data' };
 
 /**
- * Admission for one prompt. `random` is uniform in [0,1): free prompts are admitted with the state's
+ * Admission for one prompt. `random` is uniform in [0,1): free prompts are admitted with the view's
  * ratio while shedding, so many containers sharing one stale view still admit a steady share.
- * A state the heartbeat has not refreshed within staleAfterMs means no live view of the fleet: nobody.
+ * Only the absence of any view refuses everyone; an old view does not (static stability): its mode still
+ * sheds free tier, and routing, more conservative as the view ages, decides the rest.
  */
 export function admit(
   state: FleetState | undefined,
   tier: Tier,
-  now: number,
+  _now: number,
   random: number,
-  policy: FleetPolicy,
+  _policy: FleetPolicy,
 ): AdmissionDecision {
-  if (!state || now - state.updatedAt > policy.staleAfterMs)
-    return { admitted: false, reason: 'no_fleet_data' };
+  if (!state) return { admitted: false, reason: 'no_fleet_data' };
   // Saturated means no server below its safe threshold. Free tier is refused outright; a premium prompt goes
   // on to routing, which refuses it exactly when no server is safe in this container's freshest estimate
-  // (the fleet state is up to a heartbeat old and blind to the slots freed since).
+  // (the view is up to a heartbeat old and blind to the slots freed since).
   if (state.mode === 'saturated' && tier === 'free') return { admitted: false, reason: 'saturated' };
   if (state.mode === 'shed_free' && tier === 'free' && random >= state.freeAdmitRatio) {
     return { admitted: false, reason: 'free_shed' };
   }
   return { admitted: true };
-}
-
-export interface BackoffPolicy {
-  /** Premium: the same wait every time. */
-  readonly premiumSeconds: number;
-  /** Free: base doubled per attempt, plus up to `jitter` of it, capped. */
-  readonly freeBaseSeconds: number;
-  readonly freeCapSeconds: number;
-  readonly jitter: number;
-}
-
-export const defaultBackoffPolicy: BackoffPolicy = {
-  premiumSeconds: 10,
-  freeBaseSeconds: 10,
-  freeCapSeconds: 320,
-  jitter: 0.2,
-};
-
-/**
- * Retry-After for a refused prompt. Premium: linear (10 s every time). Free: 10, 20, 40 s … by the
- * client's attempt number, each stretched by up to 20 % at random so refused clients do not return
- * in lockstep, and capped.
- */
-export function retryAfterSeconds(
-  tier: Tier,
-  attempt: number,
-  random: number,
-  policy: BackoffPolicy,
-): number {
-  if (tier === 'premium') return policy.premiumSeconds;
-  const safeAttempt = Math.max(0, Math.min(16, Math.floor(attempt)));
-  const base = Math.min(policy.freeCapSeconds, policy.freeBaseSeconds * 2 ** safeAttempt);
-  return Math.min(policy.freeCapSeconds, Math.round(base * (1 + policy.jitter * random)));
 }

@@ -1,13 +1,18 @@
 import { PassThrough } from 'node:stream';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  documentClient,
+  tableNameFromEnv,
+} from '../adapters/dynamodb/clients';
 import { DynamoDbFleetRepository } from '../adapters/dynamodb/fleet-repository';
 import { DynamoDbIdempotencyClaims } from '../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { gptTokenizer } from '../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
+import { createSqsClient } from '../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
 import { type ActiveTurn, ChatService } from '../domain/chat';
 import { parseChatRequest, parseIdempotencyKey, parseRetryAttempt } from '../domain/chat-request';
@@ -26,6 +31,7 @@ import {
   admissionPolicyFromEnv,
   backoffPolicyFromEnv,
   fleetPolicyFromEnv,
+  fleetShardsFromEnv,
   heartbeatIntervalMs,
 } from './commons/fleet-policy';
 import {
@@ -48,6 +54,14 @@ const limits = { maxPromptChars: getNumberFromEnv('MAX_PROMPT_CHARS', 32_000) };
 
 const chatTableName = tableNameFromEnv(chatTable);
 
+/**
+ * Fleet views are read with a short leash: one attempt and a retry within ~1 s. A slow read costs the
+ * prompt its first token, and a failed one is no loss: the gate keeps its last view (static stability).
+ */
+const fleetViews = createDocumentClient(
+  createDynamoDbClient({ connectTimeoutMs: 300, requestTimeoutMs: 400, maxAttempts: 2 }),
+);
+
 const chat = new ChatService({
   repository: new DynamoDbTurnRepository(documentClient, chatTableName),
   stopFlags: new DynamoDbStopFlags(documentClient, chatTableName, systemClock),
@@ -58,7 +72,8 @@ const chat = new ChatService({
   }),
   admission: new FleetGate({
     admissionPolicy: admissionPolicyFromEnv(),
-    fleet: new DynamoDbFleetRepository(documentClient, tableNameFromEnv(fleetTable)),
+    fleet: new DynamoDbFleetRepository(fleetViews, tableNameFromEnv(fleetTable)),
+    shards: fleetShardsFromEnv(),
     clock: systemClock,
     random: Math.random,
     policy: fleetPolicyFromEnv(),
@@ -67,7 +82,7 @@ const chat = new ChatService({
     premiumWaitMs: getNumberFromEnv('PREMIUM_ADMISSION_WAIT_MS', 1_000),
   }),
   tokenizer: gptTokenizer,
-  writeQueue: new SqsTurnWriteQueue(new SQSClient({}), getStringFromEnv(turnWritesQueue.envVar)),
+  writeQueue: new SqsTurnWriteQueue(createSqsClient(), getStringFromEnv(turnWritesQueue.envVar)),
   clock: systemClock,
   log: logger,
   config: {

@@ -1,6 +1,12 @@
 /**
- * The fleet heartbeat: scrapes every inference server's /metrics and writes the fleet table (server loads
- * and the fleet state the chat function admits and routes with), every HEARTBEAT_INTERVAL_SECONDS.
+ * The fleet heartbeat: one invocation per shard (the scheduled event carries `{ "shard": k }`) scrapes the
+ * /metrics of the servers the registry gives that shard, and writes the shard's view (its server loads
+ * plus the replicated fleet-wide mode, domain/heartbeat.ts) every HEARTBEAT_INTERVAL_SECONDS.
+ *
+ * Scale: FLEET_SHARDS workers each own 1/FLEET_SHARDS of the fleet (domain/fleet-shards.ts); at 2,300
+ * servers and 64 shards a worker scrapes ~36 servers in parallel, well inside one interval, and writes one
+ * ~2.4 KB item (5 WCU) per tick. Nothing here grows with the fleet: the servers come from the registry table
+ * (npm run fleet), not from the environment.
  *
  * Why a loop inside the invocation. EventBridge schedules fire at most once a minute, so a sub-minute
  * heartbeat needs either a loop inside one invocation per minute or a Step Functions wait loop. List prices
@@ -16,13 +22,13 @@
  *   $2.74) plus the same 2.6 M Lambda invocations (~$1), and a handover problem every 5 minutes like ours.
  * The Lambda loop costs about as much as Express and 20-40 times less than Standard, is one function and
  * one rule, and keeps the connections (HTTP keep-alive to the servers, DynamoDB) warm between ticks.
- * DynamoDB costs the same either way: (servers + 1) writes and one consistent read a tick; 4 servers at
- * 1 s: 13.1 M WRU × $0.625/M + 2.6 M RRU × $0.125/M ≈ $8.5 a month (≈ $1.7 at 5 s).
+ * DynamoDB costs the same either way: per shard and tick one view write (≈ 3 WCU for 36 servers), one
+ * consistent read of its own view and one batch read of every shard's totals (0.5 RCU each).
  *
  * Overlap. Scheduled rules fire "within the minute", not on its 0th second, and asynchronous invocation
- * adds its own delay, while the chat function refuses everyone once the fleet state is older than
- * SERVER_STALE_SECONDS (3 s). So one run ticks for 70 s, not 60: consecutive runs overlap by ~10 s, and the
- * state's conditional write (version) keeps two loops from corrupting it (domain/heartbeat.ts). The loop
+ * adds its own delay, while the chat function trusts a view less once it is older than
+ * SERVER_STALE_SECONDS. So one run ticks for 70 s, not 60: consecutive runs overlap by ~10 s, and the
+ * view's conditional write (version) keeps two loops from corrupting it (domain/heartbeat.ts). The loop
  * also stops while it still has interval + 2 s before the function's time-out.
  *
  * Interval. Default 0.5 s (domain/fleet.ts DEFAULT_HEARTBEAT_INTERVAL_SECONDS), on AWS as locally:
@@ -31,24 +37,29 @@
  * arrivals would pass the thresholds unseen. Lambda costs the same at any interval (it runs the whole
  * minute); only the DynamoDB bill above scales with 1/interval (≈ $17 a month at 0.5 s for 4 servers).
  *
- * Environment, read once at cold start: INFERENCE_SERVERS (adapters/fleet/server-registry.ts),
- * FLEET_TABLE_NAME, HEARTBEAT_INTERVAL_SECONDS (1), SHED_FREE_AT (0.8), SATURATED_AT (1.0),
- * FREE_COOLDOWN_SECONDS (120), SERVER_STALE_SECONDS (3 × interval), DEFAULT_SERVER_CAPACITY (10),
- * HEARTBEAT_RUN_SECONDS (70), HEARTBEAT_PROBE_TIMEOUT_MS (500).
+ * A tick is bounded: every DynamoDB call has connect and request time-outs that abort, and the whole tick
+ * is aborted after HEARTBEAT_TICK_TIMEOUT_MS (4 intervals, at least 2 s), so a hung call costs one tick.
+ *
+ * Environment, read once at cold start: FLEET_TABLE_NAME, SERVER_REGISTRY_TABLE_NAME, FLEET_SHARDS (1),
+ * HEARTBEAT_INTERVAL_SECONDS (0.5), SHED_FREE_AT (0.8), SATURATED_AT (1.0), FREE_COOLDOWN_SECONDS (120),
+ * SERVER_STALE_SECONDS (3 × interval), HEARTBEAT_RUN_SECONDS (70), HEARTBEAT_PROBE_TIMEOUT_MS (500),
+ * REGISTRY_REFRESH_SECONDS (2), HEARTBEAT_TICK_TIMEOUT_MS (4 × interval, ≥ 2 s).
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbFleetRepository } from '../adapters/dynamodb/fleet-repository';
+import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
 import { MetricsLoadProbe } from '../adapters/fleet/metrics-load-probe';
-import { parseFleetServers } from '../adapters/fleet/server-registry';
 import type { FleetMode, FleetState } from '../domain/fleet';
-import { type HeartbeatDeps, runHeartbeatTick } from '../domain/heartbeat';
+import { validateShard } from '../domain/fleet-shards';
+import { type HeartbeatDeps, HeartbeatWorker } from '../domain/heartbeat';
 import { systemClock } from '../domain/ports';
-import { fleetTable } from '../lib/resources';
-import { getNumberFromEnv, getStringFromEnv } from './commons/env';
-import { fleetPolicyFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
+import { fleetTable, serverRegistryTable } from '../lib/resources';
+import { getNumberFromEnv } from './commons/env';
+import { fleetPolicyFromEnv, fleetShardsFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
 import { logger } from './commons/logger';
 import { recordFleet } from './commons/metrics';
 import { withLogging } from './commons/middleware';
@@ -56,19 +67,19 @@ import { withLogging } from './commons/middleware';
 /** The thresholds, shared with the chat function (which imports them from commons/fleet-policy). */
 export { fleetPolicyFromEnv, heartbeatIntervalMs };
 
-/**
- * Concurrent sequences a server may hold when INFERENCE_SERVERS gives no `|capacity`: 8 batch slots (the
- * local fleet's default) plus 2 queued. Conservative for a large GPU: set each server's own.
- */
-export const DEFAULT_SERVER_CAPACITY = 10;
 /** One run per minute plus ~10 s of overlap with the next (see the top comment). */
 export const DEFAULT_RUN_SECONDS = 70;
 /** The loop stops when less than interval + this remains before the function's time-out. */
 export const TIMEOUT_MARGIN_MS = 2_000;
 
-export interface HeartbeatLoopDeps extends HeartbeatDeps {
+export interface HeartbeatLoopDeps {
+  readonly worker: Pick<HeartbeatWorker, 'tick'>;
+  readonly clock: HeartbeatDeps['clock'];
+  readonly log: HeartbeatDeps['log'];
   readonly intervalMs: number;
-  /** Called with each new fleet state (metrics); optional so tests need not care. */
+  /** A tick still running after this is aborted (its calls with it) and counted as failed. */
+  readonly tickTimeoutMs: number;
+  /** Called with each new view (metrics); optional so tests need not care. */
   readonly onState?: (state: FleetState) => void;
   /** Waits between ticks; tests pass one that advances their fake clock. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -83,8 +94,8 @@ export interface HeartbeatRunResult {
 
 /**
  * Ticks, then sleeps until the next interval boundary (epoch-aligned), until `until(nextTickAt)` says
- * stop or the signal aborts. A failed tick is logged and the loop goes on: the next one may succeed, and
- * throwing would make Lambda retry the invocation on top of the next scheduled one.
+ * stop or the signal aborts. A failed or hung tick is logged and the loop goes on: the next one may
+ * succeed, and throwing would make Lambda retry the invocation on top of the next scheduled one.
  */
 export async function runHeartbeat(
   deps: HeartbeatLoopDeps,
@@ -94,8 +105,15 @@ export async function runHeartbeat(
   let ticks = 0;
   let failures = 0;
   while (!deps.signal?.aborted) {
+    const deadline = new AbortController();
+    // One tick's calls all listen to it (a registry read is one query per bucket).
+    setMaxListeners(256, deadline.signal);
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`heartbeat tick exceeded ${deps.tickTimeoutMs} ms`)),
+      deps.tickTimeoutMs,
+    );
     try {
-      const state = await runHeartbeatTick(deps);
+      const state = await abortable(deps.worker.tick(deadline.signal), deadline.signal);
       deps.onState?.(state);
     } catch (error) {
       failures++;
@@ -103,6 +121,8 @@ export async function runHeartbeat(
         error: error instanceof Error ? error.name : 'unknown',
         detail: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      clearTimeout(timer);
     }
     ticks++;
     const now = deps.clock.now();
@@ -113,6 +133,15 @@ export async function runHeartbeat(
   return { ticks, failures };
 }
 
+/** Settles when the work does or the signal aborts, whichever is first (a call that ignores its signal). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
     await sleep(ms, undefined, signal ? { signal } : {});
@@ -121,24 +150,32 @@ async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
-/** Everything the loop needs, from the environment. Throws, naming the variable, on a malformed value. */
-export function heartbeatDepsFromEnv(): HeartbeatLoopDeps & { readonly runForMs: number } {
+/** Everything a worker for `shard` needs, from the environment. Throws, naming the variable, when malformed. */
+export function heartbeatDepsFromEnv(shard: number): HeartbeatLoopDeps & { readonly runForMs: number } {
   const intervalMs = heartbeatIntervalMs();
-  return {
-    servers: parseFleetServers(
-      getStringFromEnv('INFERENCE_SERVERS'),
-      getNumberFromEnv('DEFAULT_SERVER_CAPACITY', DEFAULT_SERVER_CAPACITY),
-    ),
+  const shards = fleetShardsFromEnv();
+  const worker = new HeartbeatWorker({
+    shard: validateShard(shard, shards),
+    shards,
+    registry: new DynamoDbServerRegistry(documentClient, tableNameFromEnv(serverRegistryTable)),
     probe: new MetricsLoadProbe({
       clock: systemClock,
-      timeoutMs: getNumberFromEnv('HEARTBEAT_PROBE_TIMEOUT_MS', Math.min(500, intervalMs / 2)),
+      // Not tied to the interval: a busy server answering in 200 ms is alive, and a slow tick only slips.
+      timeoutMs: getNumberFromEnv('HEARTBEAT_PROBE_TIMEOUT_MS', 500),
       log: logger,
     }),
     fleet: new DynamoDbFleetRepository(documentClient, tableNameFromEnv(fleetTable)),
     clock: systemClock,
     policy: fleetPolicyFromEnv(),
     log: logger,
+    registryRefreshMs: getNumberFromEnv('REGISTRY_REFRESH_SECONDS', 2) * 1000,
+  });
+  return {
+    worker,
+    clock: systemClock,
+    log: logger,
     intervalMs,
+    tickTimeoutMs: getNumberFromEnv('HEARTBEAT_TICK_TIMEOUT_MS', Math.max(2_000, 4 * intervalMs)),
     onState: fleetMetricsEvery(10_000),
     runForMs: getNumberFromEnv('HEARTBEAT_RUN_SECONDS', DEFAULT_RUN_SECONDS) * 1000,
   };
@@ -152,28 +189,40 @@ function fleetMetricsEvery(periodMs: number): (state: FleetState) => void {
     if (state.mode === lastMode && state.updatedAt - lastAt < periodMs) return;
     lastAt = state.updatedAt;
     lastMode = state.mode;
-    recordFleet(state.mode, state.load);
+    // Every shard carries the same fleet-wide mode: shard 0 alone reports it, so it is not counted 64 times.
+    if (state.shard === 0) recordFleet(state.mode, state.load);
   };
 }
 
-const deps = heartbeatDepsFromEnv();
+/** A container serves one shard at a time; a warm one keeps its worker (registry cache, totals). */
+const workers = new Map<number, HeartbeatLoopDeps & { readonly runForMs: number }>();
 
-/** One scheduled invocation: about a minute (plus overlap) of ticks. */
+/** The scheduled event: which shard this invocation works for (one EventBridge target per shard). */
+export interface HeartbeatEvent {
+  readonly shard?: number;
+}
+
+/** One scheduled invocation: about a minute (plus overlap) of ticks for one shard. */
 export async function heartbeat(
-  _event: unknown,
+  event: HeartbeatEvent | undefined,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<HeartbeatRunResult> {
+  const shard = event?.shard ?? 0;
+  let deps = workers.get(shard);
+  if (!deps) {
+    deps = heartbeatDepsFromEnv(shard);
+    workers.set(shard, deps);
+  }
   const startedAt = deps.clock.now();
+  const { runForMs, intervalMs, clock } = deps;
   const result = await runHeartbeat(deps, (nextTickAt) => {
-    const remainingAtNextTick = context.getRemainingTimeInMillis() - (nextTickAt - deps.clock.now());
-    return (
-      nextTickAt - startedAt >= deps.runForMs || remainingAtNextTick < deps.intervalMs + TIMEOUT_MARGIN_MS
-    );
+    const remainingAtNextTick = context.getRemainingTimeInMillis() - (nextTickAt - clock.now());
+    return nextTickAt - startedAt >= runForMs || remainingAtNextTick < intervalMs + TIMEOUT_MARGIN_MS;
   });
-  logger.info('heartbeat run ended', { ...result, servers: deps.servers.length });
+  logger.info('heartbeat run ended', { ...result, shard });
   return result;
 }
 
-export const handler = middy<unknown, HeartbeatRunResult, Error, Context>()
+export const handler = middy<HeartbeatEvent | undefined, HeartbeatRunResult, Error, Context>()
   .use(withLogging())
   .handler(heartbeat);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
@@ -28,11 +28,13 @@ export type TableId = (typeof tables)[number]['id'];
  * Which tables hold data that must outlive the stack. Keyed by every table id, so adding a table to
  * lib/resources.ts fails to compile until someone decides this for it.
  * - ChatTable: the users' history — permanent: retained on stack deletion, deletion protection, PITR.
- * - FleetTable: load figures rewritten by the heartbeat every minute — disposable.
+ * - FleetTable: load figures rewritten by the heartbeat every interval — disposable.
+ * - ServerRegistryTable: the servers operators registered (npm run fleet) — kept: losing it stops routing.
  */
 const DURABLE_TABLES: Readonly<Record<TableId, boolean>> = {
   ChatTable: true,
   FleetTable: false,
+  ServerRegistryTable: true,
 };
 
 const attribute = (key: KeyDefinition) => ({
@@ -76,6 +78,8 @@ export class StatefulStack extends Stack {
     }
 
     this.tables = byId(tables, (definition) => this.createTable(definition));
+    // `SERVER_REGISTRY_TABLE_NAME=<this> npm run fleet -- add …` registers servers against the deployment.
+    new CfnOutput(this, 'ServerRegistryTableName', { value: this.tables.ServerRegistryTable.tableName });
 
     const { deadLetter } = turnWritesQueue;
     this.turnWritesDlq = new Queue(this, deadLetter.id, {

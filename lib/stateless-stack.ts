@@ -4,7 +4,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import {
   type FunctionUrl,
@@ -17,8 +17,8 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { parseFleetServers } from '../adapters/fleet/server-registry';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy } from '../domain/fleet';
+import { validateShardCount } from '../domain/fleet-shards';
 import { AppFunction, type LogLevel } from './constructs/app-function';
 import { dashboardUrl, Observability } from './constructs/observability';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
@@ -58,6 +58,12 @@ export interface FleetSettings {
   readonly saturatedAt: number;
   /** FREE_COOLDOWN_SECONDS: free tier returns after the load stayed below SHED_FREE_AT this long. */
   readonly freeCooldownSeconds: number;
+  /**
+   * FLEET_SHARDS: heartbeat workers, one view item each (1, 2, 4 … 64; domain/fleet-shards.ts). Size it
+   * so a shard holds at most ~40 servers: a view then stays under 4 KB (0.5 RCU per admission) and a
+   * worker scrapes its slice well within one interval. 64 covers the 2,300-server target.
+   */
+  readonly shards: number;
 }
 
 /** The documented defaults: domain/fleet.ts `defaultFleetPolicy` and its heartbeat interval. */
@@ -66,6 +72,7 @@ export const DEFAULT_FLEET_SETTINGS: FleetSettings = {
   shedFreeAt: defaultFleetPolicy.shedFreeAt,
   saturatedAt: defaultFleetPolicy.saturatedAt,
   freeCooldownSeconds: defaultFleetPolicy.freeCooldownMs / 1000,
+  shards: 4,
 };
 
 export interface StatelessStackProps extends StackProps {
@@ -78,11 +85,6 @@ export interface StatelessStackProps extends StackProps {
   readonly alarmTopic: ITopic;
   /** Alarms of other stacks to show on the dashboard (e.g. the DLQ alarm). */
   readonly otherAlarms?: readonly IAlarm[];
-  /**
-   * The heartbeat's servers: comma-separated `id=baseUrl[|capacity]`, e.g.
-   * `gpu-1=http://10.0.0.10:8000|16,gpu-2=http://10.0.0.11:8000` (adapters/fleet/server-registry.ts).
-   */
-  readonly inferenceServers: string;
   /** @default DEFAULT_FLEET_SETTINGS, per field */
   readonly fleet?: Partial<FleetSettings>;
   /**
@@ -102,12 +104,8 @@ export interface StatelessStackProps extends StackProps {
 export const SERVICE_NAME = 'chat';
 export const METRICS_NAMESPACE = 'ChatApp';
 
-/**
- * The heartbeat's concurrency cap. A run lasts HEARTBEAT_RUN_SECONDS (70 s) against a one-minute
- * schedule, so two runs overlap for ~10 s by design; a third concurrent one can only be a stuck run or a
- * retry storm, and is throttled (then dropped: see `addScheduledFunction`).
- */
-export const HEARTBEAT_RESERVED_CONCURRENCY = 2;
+/** EventBridge allows at most 5 targets per rule: the heartbeat's shards are spread over several rules. */
+export const TARGETS_PER_RULE = 5;
 
 /** AWS guidance for SQS event sources: the queue's visibility timeout ≥ 6 × the consumer's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -115,26 +113,6 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** Request headers the browser sends; response headers it must be able to read. */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
 export const CORS_EXPOSED_HEADERS = ['x-message-id', 'retry-after'];
-
-/**
- * Fails synth on a malformed list instead of deploying a heartbeat that fails at cold start: the same
- * parser as the heartbeat's (ids, http(s) URLs, optional `|capacity`, no duplicates).
- */
-export function validateInferenceServers(value: string): string {
-  try {
-    parseFleetServers(value, 1);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `inferenceServers must be a comma-separated list of id=http(s)://host[:port][|capacity]: ${reason}`,
-    );
-  }
-  return value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .join(',');
-}
 
 /** The settings given, each unset (or undefined) one at its default. */
 export function resolveFleetSettings(settings: Partial<FleetSettings> = {}): FleetSettings {
@@ -155,6 +133,7 @@ export function fleetEnvironment(settings: Partial<FleetSettings> = {}): Record<
       `Fleet setting shedFreeAt (${resolved.shedFreeAt}) must be below saturatedAt (${resolved.saturatedAt})`,
     );
   }
+  validateShardCount(resolved.shards);
   if (resolved.heartbeatIntervalSeconds > 60) {
     throw new Error('Fleet setting heartbeatIntervalSeconds must be at most 60 (one run per minute)');
   }
@@ -163,6 +142,7 @@ export function fleetEnvironment(settings: Partial<FleetSettings> = {}): Record<
     SHED_FREE_AT: String(resolved.shedFreeAt),
     SATURATED_AT: String(resolved.saturatedAt),
     FREE_COOLDOWN_SECONDS: String(resolved.freeCooldownSeconds),
+    FLEET_SHARDS: String(resolved.shards),
   };
 }
 
@@ -170,6 +150,8 @@ export function fleetEnvironment(settings: Partial<FleetSettings> = {}): Record<
 interface FunctionExtras {
   readonly environment?: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
+  /** A scheduled function's inputs: one EventBridge target (one invocation per tick) each. */
+  readonly scheduleInputs?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /**
@@ -227,11 +209,14 @@ export class StatelessStack extends Stack {
     const fleet = resolveFleetSettings(props.fleet);
     const fleetEnv = fleetEnvironment(fleet);
     const extras: Partial<Record<RouteId | BackgroundFunctionId, FunctionExtras>> = {
-      // Admits by the fleet table (no server list of its own), with the heartbeat's thresholds.
+      // Admits by the fleet views (no server list of its own), with the heartbeat's thresholds.
       PostChat: { environment: fleetEnv },
+      // One invocation per shard and minute; its servers come from the registry table, never from here.
+      // No reserved concurrency: a fresh account (quota 10) refuses to go below 10 unreserved, and the
+      // view's version condition already makes overlapping runs of a shard harmless.
       RunHeartbeat: {
-        environment: { ...fleetEnv, INFERENCE_SERVERS: validateInferenceServers(props.inferenceServers) },
-        reservedConcurrentExecutions: HEARTBEAT_RESERVED_CONCURRENCY,
+        environment: fleetEnv,
+        scheduleInputs: Array.from({ length: fleet.shards }, (_, shard) => ({ shard })),
       },
     };
     this.extras = new Map(Object.entries(extras));
@@ -346,7 +331,11 @@ export class StatelessStack extends Stack {
     const { trigger } = definition;
     switch (trigger.kind) {
       case 'schedule':
-        return this.addScheduledFunction(definition, Schedule.rate(Duration.minutes(trigger.everyMinutes)));
+        return this.addScheduledFunction(
+          definition,
+          Schedule.rate(Duration.minutes(trigger.everyMinutes)),
+          this.extras.get(definition.id)?.scheduleInputs,
+        );
       case 'queue': {
         const queue = queues.find((candidate) => candidate.id === trigger.queue);
         if (!queue) throw new Error(`${definition.id}: no queue ${trigger.queue}`);
@@ -367,11 +356,25 @@ export class StatelessStack extends Stack {
    * A function run by an EventBridge rule (EventBridge fires at most once a minute, asynchronously).
    * A run that could not start within a minute (throttled: Lambda would otherwise retry it for up to
    * 6 h) is dropped, and a failed run is not retried: the next scheduled run supersedes both instead of
-   * piling up behind them.
+   * piling up behind them. With `inputs`, each is one target (one invocation per tick), five to a rule.
    */
-  public addScheduledFunction(definition: FunctionDefinition, schedule: Schedule): AppFunction {
+  public addScheduledFunction(
+    definition: FunctionDefinition,
+    schedule: Schedule,
+    inputs?: readonly Readonly<Record<string, unknown>>[],
+  ): AppFunction {
     const fn = this.addFunction(definition);
-    new Rule(this, `${definition.id}Schedule`, { schedule, targets: [new LambdaFunction(fn)] });
+    if (!inputs) {
+      new Rule(this, `${definition.id}Schedule`, { schedule, targets: [new LambdaFunction(fn)] });
+    } else {
+      for (let first = 0; first < inputs.length; first += TARGETS_PER_RULE) {
+        const targets = inputs
+          .slice(first, first + TARGETS_PER_RULE)
+          .map((input) => new LambdaFunction(fn, { event: RuleTargetInput.fromObject(input) }));
+        const suffix = first === 0 ? '' : String(first / TARGETS_PER_RULE);
+        new Rule(this, `${definition.id}Schedule${suffix}`, { schedule, targets });
+      }
+    }
     fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     return fn;
   }

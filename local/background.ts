@@ -8,8 +8,9 @@
  *   of them are dead: nothing else streams here), then on its schedule like on AWS.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createSqsClient } from '../adapters/sqs/clients';
 import { backgroundFunctions, chatTable, type FunctionTrigger } from '../lib/resources';
 import { createLambdaContext } from './gateway';
 import { loadHandler } from './handlers';
@@ -21,17 +22,22 @@ const definitionOf = (id: (typeof backgroundFunctions)[number]['id']) => {
   return definition;
 };
 
+/** One continuous loop per heartbeat shard (on AWS: one scheduled invocation per shard and minute). */
 export const heartbeatTask: BackgroundTask = {
   name: 'heartbeat',
   async start(context) {
     const { runHeartbeat, heartbeatDepsFromEnv } = await import('../functions/run-heartbeat');
+    const { fleetShardsFromEnv } = await import('../functions/commons/fleet-policy');
     const controller = new AbortController();
-    const loop = runHeartbeat({ ...heartbeatDepsFromEnv(), signal: controller.signal }, () => false).catch(
-      (error: unknown) => context.log({ level: 'error', msg: 'heartbeat_stopped', error: String(error) }),
+    const loops = Array.from({ length: fleetShardsFromEnv() }, (_, shard) =>
+      runHeartbeat({ ...heartbeatDepsFromEnv(shard), signal: controller.signal }, () => false).catch(
+        (error: unknown) =>
+          context.log({ level: 'error', msg: 'heartbeat_stopped', shard, error: String(error) }),
+      ),
     );
     return async () => {
       controller.abort();
-      await loop;
+      await Promise.all(loops);
     };
   },
 };
@@ -49,7 +55,7 @@ export const persisterTask: BackgroundTask = {
       event: SQSEvent,
       lambdaContext: unknown,
     ) => Promise<SQSBatchResponse>;
-    const sqs = new SQSClient({});
+    const sqs = createSqsClient({ connectTimeoutMs: 1_000, requestTimeoutMs: 5_000 });
     const controller = new AbortController();
 
     const pollOnce = async (waitSeconds: number): Promise<number> => {

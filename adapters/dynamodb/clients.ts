@@ -14,8 +14,39 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
   });
 }
 
+/**
+ * Time-outs that actually abort: the SDK has none by default, and its request time-out only warns unless
+ * `throwOnRequestTimeout` is set. A hung call then fails fast and the SDK's retry (or the caller's
+ * fallback) takes over, instead of stalling a heartbeat loop or a prompt.
+ */
+export interface SdkTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Attempts including the first (the SDK's retries with backoff). */
+  readonly maxAttempts?: number;
+}
+
+/** Defaults for the chat table and the heartbeat: a DynamoDB call answers in milliseconds when healthy. */
+export const DEFAULT_SDK_TIMEOUTS: SdkTimeouts = { connectTimeoutMs: 1_000, requestTimeoutMs: 3_000 };
+
+/** The `requestHandler` option of any SDK v3 client with these time-outs. */
+export function requestHandlerOptions(timeouts: SdkTimeouts) {
+  return {
+    connectionTimeout: timeouts.connectTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+}
+
 /** Region, credentials and endpoint come from the environment (Lambda sets them; so does local/). */
-export const dynamoDbClient: DynamoDBClient = new DynamoDBClient({});
+export function createDynamoDbClient(timeouts: SdkTimeouts = DEFAULT_SDK_TIMEOUTS): DynamoDBClient {
+  return new DynamoDBClient({
+    requestHandler: requestHandlerOptions(timeouts),
+    ...(timeouts.maxAttempts === undefined ? {} : { maxAttempts: timeouts.maxAttempts }),
+  });
+}
+
+export const dynamoDbClient: DynamoDBClient = createDynamoDbClient();
 
 export const documentClient: DynamoDBDocumentClient = createDocumentClient(dynamoDbClient);
 

@@ -1,69 +1,44 @@
 /**
- * The fleet table (see fleetTable in lib/resources.ts): written by the heartbeat, read by the chat function.
+ * The fleet table (see fleetTable in lib/resources.ts): one view item per heartbeat shard, written by that
+ * shard's heartbeat worker and read by the chat function, one view per admission.
  *
- * Server item: pk = SERVER#<id>, id, base_url, running, waiting, kv_cache_usage?, capacity, healthy,
- *              updated_at (epoch ms). One per configured server; last writer wins (each heartbeat run
- *              writes what it just scraped).
- * State item:  pk = STATE, mode, load, free_admit_ratio, shed_since?, below_since?, free_returns_at?,
- *              updated_at (epoch ms), version, servers (list of maps shaped like the server item,
- *              without pk). The snapshot of the servers in it lets the chat function admit AND route
- *              with ONE GetItem.
- *              `load` is null when no server is available (the domain's Infinity: DynamoDB numbers
- *              cannot hold it).
+ * View item: pk = VIEW#<shard>, shard, mode, load, smoothed_load, free_admit_ratio, no_safe_since?,
+ *            shed_since?, below_since?, free_returns_at?, updated_at (epoch ms), version,
+ *            t_used, t_capacity, t_safe (the shard's totals, which every worker reads for the fleet load),
+ *            servers (fleet-view-codec.ts; absent when the shard has none).
+ *            `load` / `smoothed_load` are null when no server is available (the domain's Infinity).
  *
- * The state is written with a single-item conditional Put on its version (optimistic concurrency), so
- * overlapping heartbeat runs cannot interleave their read-modify-write cycles.
+ * Size: ≈ 75 bytes a server plus ≈ 250 of summary. Measured on the fullest shard the hash produces
+ * (test/adapters/dynamodb/fleet-repository.test.ts): 2,300 servers / 64 shards → 41 servers, 3.3 KB, one
+ * 0.5 RCU eventually consistent read; 5,000 / 64 → 85 servers, 6.6 KB, 1 RCU; one shard of 2,300 would be
+ * 171 KB. A view is written with a
+ * single-item conditional Put on its version, so two overlapping runs of one shard cannot interleave.
  */
 import {
-  BatchWriteCommand,
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type PutCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { FleetMode, FleetState, ServerLoad } from '../../domain/fleet';
+import type { FleetMode, FleetState, ShardTotals } from '../../domain/fleet';
 import type { FleetRepository } from '../../domain/ports';
+import { decodeServers, encodeServers } from './fleet-view-codec';
+import { measured, measuredOrNull, whole } from './numbers';
 
-export const FLEET_STATE_KEY = 'STATE';
-export const SERVER_PREFIX = 'SERVER#';
-export const serverKey = (id: string) => `${SERVER_PREFIX}${id}`;
+export const VIEW_PREFIX = 'VIEW#';
+export const viewKey = (shard: number) => `${VIEW_PREFIX}${shard}`;
 
-/** BatchWriteItem takes at most 25 requests. */
-const BATCH_SIZE = 25;
-/** Retries of unprocessed items (throttling) before giving up on a batch. */
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_SIZE = 100;
+/** Retries of unprocessed keys (throttling) before going on without them. */
 const UNPROCESSED_RETRIES = 3;
+const TOTALS_PROJECTION = 'pk, #shard, t_used, t_capacity, t_safe, updated_at';
 
 const FLEET_MODES: ReadonlySet<string> = new Set<FleetMode>(['normal', 'shed_free', 'saturated']);
 
-export interface ServerLoadAttributes {
-  readonly id: string;
-  readonly base_url: string;
-  readonly running: number;
-  readonly waiting: number;
-  readonly kv_cache_usage?: number;
-  readonly completed_total?: number;
-  readonly completion_rate?: number;
-  readonly capacity: number;
-  readonly healthy: boolean;
-  readonly updated_at: number;
-}
-
-export interface FleetStateItem {
-  readonly pk: typeof FLEET_STATE_KEY;
-  readonly mode: FleetMode;
-  /** null = no available server (Infinity in the domain). */
-  readonly load: number | null;
-  readonly free_admit_ratio: number;
-  /** null = no available server. */
-  readonly smoothed_load?: number | null;
-  readonly no_safe_since?: number;
-  readonly shed_since?: number;
-  readonly below_since?: number;
-  readonly free_returns_at?: number;
-  readonly updated_at: number;
-  readonly version: number;
-  readonly servers: readonly ServerLoadAttributes[];
-}
+type SendOptions = { readonly signal?: AbortSignal };
+const sendOptions = (options?: SendOptions) => (options?.signal ? { abortSignal: options.signal } : {});
 
 const isConditionalCheckFailed = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -74,20 +49,55 @@ export class DynamoDbFleetRepository implements FleetRepository {
     private readonly tableName: string,
   ) {}
 
-  async saveServers(servers: readonly ServerLoad[]): Promise<void> {
-    const batches: ServerLoad[][] = [];
-    for (let i = 0; i < servers.length; i += BATCH_SIZE) batches.push(servers.slice(i, i + BATCH_SIZE));
-    await Promise.all(batches.map((batch) => this.writeBatch(batch)));
-  }
-
-  async getState(): Promise<FleetState | undefined> {
+  async getView(
+    shard: number,
+    options?: { readonly consistent?: boolean; readonly signal?: AbortSignal },
+  ): Promise<FleetState | undefined> {
     const output = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: FLEET_STATE_KEY }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: viewKey(shard) },
+        ConsistentRead: options?.consistent === true,
+      }),
+      sendOptions(options),
     );
     return output.Item ? fleetStateFromItem(output.Item) : undefined;
   }
 
-  async saveState(state: FleetState, expectedVersion: number | undefined): Promise<boolean> {
+  async getShardTotals(shards: number, options?: SendOptions): Promise<ShardTotals[]> {
+    const keys = Array.from({ length: shards }, (_, shard) => ({ pk: viewKey(shard) }));
+    const totals: ShardTotals[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_SIZE);
+      for (let attempt = 0; pending.length > 0 && attempt <= UNPROCESSED_RETRIES; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+        const output = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ProjectionExpression: TOTALS_PROJECTION,
+                ExpressionAttributeNames: { '#shard': 'shard' },
+              },
+            },
+          }),
+          sendOptions(options),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          // One malformed view must not blind every worker to the other shards: it is left out.
+          try {
+            totals.push(shardTotalsFromItem(item));
+          } catch {
+            // (its own worker rewrites it on its next tick)
+          }
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return totals;
+  }
+
+  async saveView(state: FleetState, expectedVersion: number | undefined, options?: SendOptions) {
     const condition: Pick<
       PutCommandInput,
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
@@ -102,6 +112,7 @@ export class DynamoDbFleetRepository implements FleetRepository {
     try {
       await this.doc.send(
         new PutCommand({ TableName: this.tableName, Item: fleetStateToItem(state), ...condition }),
+        sendOptions(options),
       );
       return true;
     } catch (error) {
@@ -109,119 +120,86 @@ export class DynamoDbFleetRepository implements FleetRepository {
       throw error;
     }
   }
-
-  private async writeBatch(batch: readonly ServerLoad[]): Promise<void> {
-    type WriteRequests = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>;
-    let requests: WriteRequests = {
-      [this.tableName]: batch.map((server) => ({
-        PutRequest: { Item: { pk: serverKey(server.id), ...serverLoadToAttributes(server) } },
-      })),
-    };
-    for (let attempt = 0; ; attempt++) {
-      const output = await this.doc.send(new BatchWriteCommand({ RequestItems: requests }));
-      const unprocessed = output.UnprocessedItems;
-      if (!unprocessed || Object.values(unprocessed).every((items) => items.length === 0)) return;
-      if (attempt >= UNPROCESSED_RETRIES) {
-        throw new Error(`Fleet server items left unprocessed after ${UNPROCESSED_RETRIES} retries`);
-      }
-      requests = unprocessed as WriteRequests;
-      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-    }
-  }
 }
 
-export function serverLoadToAttributes(server: ServerLoad): ServerLoadAttributes {
+export function fleetStateToItem(state: FleetState): Record<string, unknown> {
+  const optional = (name: string, value: number | undefined) =>
+    value === undefined ? {} : { [name]: whole(value, name) };
+  const servers = encodeServers(state.servers, state.updatedAt);
   return {
-    id: server.id,
-    base_url: server.baseUrl,
-    running: server.running,
-    waiting: server.waiting,
-    ...(server.kvCacheUsage === undefined ? {} : { kv_cache_usage: server.kvCacheUsage }),
-    ...(server.completedTotal === undefined ? {} : { completed_total: server.completedTotal }),
-    ...(server.completionRate === undefined ? {} : { completion_rate: server.completionRate }),
-    capacity: server.capacity,
-    healthy: server.healthy,
-    updated_at: server.updatedAt,
-  };
-}
-
-export function fleetStateToItem(state: FleetState): FleetStateItem {
-  return {
-    pk: FLEET_STATE_KEY,
+    pk: viewKey(state.shard),
+    shard: whole(state.shard, 'shard'),
     mode: state.mode,
-    load: Number.isFinite(state.load) ? state.load : null,
-    free_admit_ratio: state.freeAdmitRatio,
-    smoothed_load: Number.isFinite(state.smoothedLoad) ? state.smoothedLoad : null,
-    ...(state.noSafeSince === undefined ? {} : { no_safe_since: state.noSafeSince }),
-    ...(state.shedSince === undefined ? {} : { shed_since: state.shedSince }),
-    ...(state.belowSince === undefined ? {} : { below_since: state.belowSince }),
-    ...(state.freeReturnsAt === undefined ? {} : { free_returns_at: state.freeReturnsAt }),
-    updated_at: state.updatedAt,
-    version: state.version,
-    servers: state.servers.map(serverLoadToAttributes),
+    load: measuredOrNull(state.load, 'load'),
+    smoothed_load: measuredOrNull(state.smoothedLoad, 'smoothed_load'),
+    free_admit_ratio: measured(state.freeAdmitRatio, 'free_admit_ratio'),
+    ...optional('no_safe_since', state.noSafeSince),
+    ...optional('shed_since', state.shedSince),
+    ...optional('below_since', state.belowSince),
+    ...optional('free_returns_at', state.freeReturnsAt),
+    updated_at: whole(state.updatedAt, 'updated_at'),
+    version: whole(state.version, 'version'),
+    t_used: measured(state.totals.used, 't_used'),
+    t_capacity: measured(state.totals.capacity, 't_capacity'),
+    t_safe: whole(state.totals.safeServers, 't_safe'),
+    ...(servers === '' ? {} : { servers }),
   };
 }
 
-/** The state from its stored item (also usable on an item the chat function read itself). */
+/** The view from its stored item; throws on a malformed one (a reader keeps its last good view). */
 export function fleetStateFromItem(item: Record<string, unknown>): FleetState {
   const fail = (message: string): never => {
-    throw new Error(`Malformed fleet state item: ${message}`);
+    throw new Error(`Malformed fleet view item ${String(item.pk)}: ${message}`);
   };
+  const number = (name: string) => requiredNumber(item, name, fail);
+  const optional = (name: string) => {
+    const value = item[name];
+    return value === undefined || value === null ? undefined : number(name);
+  };
+  const infinityOrNumber = (name: string) => (item[name] === null ? Number.POSITIVE_INFINITY : number(name));
   const mode = item.mode;
   if (typeof mode !== 'string' || !FLEET_MODES.has(mode)) fail(`mode ${String(mode)}`);
-  const load = item.load;
-  if (load !== null && typeof load !== 'number') fail('load is neither a number nor null');
-  const servers = item.servers;
-  if (!Array.isArray(servers)) fail('servers is not a list');
-  const shedSince = optionalNumber(item, 'shed_since', fail);
-  const belowSince = optionalNumber(item, 'below_since', fail);
-  const freeReturnsAt = optionalNumber(item, 'free_returns_at', fail);
-  const noSafeSince = optionalNumber(item, 'no_safe_since', fail);
-  const smoothed = item.smoothed_load;
-  const instant = typeof load === 'number' ? load : Number.POSITIVE_INFINITY;
+  const servers = item.servers ?? '';
+  if (typeof servers !== 'string') fail('servers is not a string');
+  const updatedAt = number('updated_at');
+  const noSafeSince = optional('no_safe_since');
+  const shedSince = optional('shed_since');
+  const belowSince = optional('below_since');
+  const freeReturnsAt = optional('free_returns_at');
   return {
+    shard: number('shard'),
+    totals: shardTotalsFromItem(item),
     mode: mode as FleetMode,
-    load: instant,
-    // States written before smoothing existed: the instantaneous load.
-    smoothedLoad:
-      typeof smoothed === 'number' ? smoothed : smoothed === null ? Number.POSITIVE_INFINITY : instant,
-    freeAdmitRatio: requiredNumber(item, 'free_admit_ratio', fail),
+    load: infinityOrNumber('load'),
+    smoothedLoad: infinityOrNumber('smoothed_load'),
+    freeAdmitRatio: number('free_admit_ratio'),
     ...(noSafeSince === undefined ? {} : { noSafeSince }),
     ...(shedSince === undefined ? {} : { shedSince }),
     ...(belowSince === undefined ? {} : { belowSince }),
     ...(freeReturnsAt === undefined ? {} : { freeReturnsAt }),
-    updatedAt: requiredNumber(item, 'updated_at', fail),
-    version: requiredNumber(item, 'version', fail),
-    servers: (servers as unknown[]).map((server) => serverLoadFromAttributes(server)),
+    updatedAt,
+    version: number('version'),
+    servers: decodeOrFail(servers as string, updatedAt, fail),
   };
 }
 
-/** A server load from a server item or from an entry of the state's servers list. */
-export function serverLoadFromAttributes(value: unknown): ServerLoad {
-  if (typeof value !== 'object' || value === null) throw new Error('Malformed fleet server entry: not a map');
-  const item = value as Record<string, unknown>;
+function decodeOrFail(text: string, updatedAt: number, fail: (message: string) => never) {
+  try {
+    return decodeServers(text, updatedAt);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function shardTotalsFromItem(item: Record<string, unknown>): ShardTotals {
   const fail = (message: string): never => {
-    throw new Error(`Malformed fleet server entry ${String(item.id)}: ${message}`);
+    throw new Error(`Malformed fleet view totals ${String(item.pk)}: ${message}`);
   };
-  const id = item.id;
-  const baseUrl = item.base_url;
-  const healthy = item.healthy;
-  if (typeof id !== 'string') fail('id is not a string');
-  if (typeof baseUrl !== 'string') fail('base_url is not a string');
-  if (typeof healthy !== 'boolean') fail('healthy is not a boolean');
-  const kvCacheUsage = optionalNumber(item, 'kv_cache_usage', fail);
-  const completedTotal = optionalNumber(item, 'completed_total', fail);
-  const completionRate = optionalNumber(item, 'completion_rate', fail);
   return {
-    id: id as string,
-    baseUrl: baseUrl as string,
-    running: requiredNumber(item, 'running', fail),
-    waiting: requiredNumber(item, 'waiting', fail),
-    ...(kvCacheUsage === undefined ? {} : { kvCacheUsage }),
-    ...(completedTotal === undefined ? {} : { completedTotal }),
-    ...(completionRate === undefined ? {} : { completionRate }),
-    capacity: requiredNumber(item, 'capacity', fail),
-    healthy: healthy as boolean,
+    shard: requiredNumber(item, 'shard', fail),
+    used: requiredNumber(item, 't_used', fail),
+    capacity: requiredNumber(item, 't_capacity', fail),
+    safeServers: requiredNumber(item, 't_safe', fail),
     updatedAt: requiredNumber(item, 'updated_at', fail),
   };
 }
@@ -230,14 +208,4 @@ function requiredNumber(item: Record<string, unknown>, attribute: string, fail: 
   const value = item[attribute];
   if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`${attribute} is not a number`);
   return value;
-}
-
-function optionalNumber(
-  item: Record<string, unknown>,
-  attribute: string,
-  fail: (message: string) => never,
-): number | undefined {
-  const value = item[attribute];
-  if (value === undefined || value === null) return undefined;
-  return requiredNumber(item, attribute, fail);
 }

@@ -1,11 +1,7 @@
-import {
-  type BackoffPolicy,
-  DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
-  defaultBackoffPolicy,
-  defaultFleetPolicy,
-  type FleetPolicy,
-} from '../../domain/fleet';
+import { type BackoffPolicy, defaultBackoffPolicy } from '../../domain/backoff';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy, type FleetPolicy } from '../../domain/fleet';
 import type { AdmissionPolicy } from '../../domain/fleet-gate';
+import { validateShardCount } from '../../domain/fleet-shards';
 import { getNumberFromEnv, getOptionalStringFromEnv } from './env';
 
 /** ADMISSION_POLICY = load_based (default) | static_reservation (+ PREMIUM_RESERVED_SERVERS, 1) | admit_all. */
@@ -27,6 +23,15 @@ export function heartbeatIntervalMs(): number {
   return getNumberFromEnv('HEARTBEAT_INTERVAL_SECONDS', DEFAULT_HEARTBEAT_INTERVAL_SECONDS) * 1000;
 }
 
+/**
+ * FLEET_SHARDS: heartbeat shards, one view item each (domain/fleet-shards.ts); 1, 2, 4 … 64. Default 1
+ * (one view holds the whole fleet: right up to a few dozen servers); CDK sets it from the `fleetShards`
+ * context. The heartbeat and the chat function must agree on it.
+ */
+export function fleetShardsFromEnv(): number {
+  return validateShardCount(getNumberFromEnv('FLEET_SHARDS', 1));
+}
+
 /** The thresholds shared by the heartbeat (which computes the mode) and the chat function (which admits). */
 export function fleetPolicyFromEnv(): FleetPolicy {
   const intervalMs = heartbeatIntervalMs();
@@ -38,6 +43,8 @@ export function fleetPolicyFromEnv(): FleetPolicy {
       getNumberFromEnv('FREE_COOLDOWN_SECONDS', defaultFleetPolicy.freeCooldownMs / 1000) * 1000,
     // A report older than three heartbeats means the server (or the heartbeat) is gone.
     staleAfterMs: getNumberFromEnv('SERVER_STALE_SECONDS', (3 * intervalMs) / 1000) * 1000,
+    distrustAfterMs:
+      getNumberFromEnv('VIEW_DISTRUST_SECONDS', defaultFleetPolicy.distrustAfterMs / 1000) * 1000,
   };
   if (policy.shedFreeAt > policy.saturatedAt) {
     throw new Error(

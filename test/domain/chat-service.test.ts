@@ -12,10 +12,11 @@ import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository'
 import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
+import { defaultBackoffPolicy } from '../../domain/backoff';
 import { type ActiveTurn, ChatService, type TurnEvent } from '../../domain/chat';
 import type { ChatRequest } from '../../domain/chat-request';
 import { DomainError } from '../../domain/errors';
-import { defaultBackoffPolicy, defaultFleetPolicy, type FleetState } from '../../domain/fleet';
+import { defaultFleetPolicy, type FleetState } from '../../domain/fleet';
 import { FleetGate } from '../../domain/fleet-gate';
 import { type NewTurn, systemClock } from '../../domain/ports';
 import type { Caller, TurnOutcome } from '../../domain/turn';
@@ -66,8 +67,16 @@ afterEach(async () => {
 /** A fleet state as the heartbeat writes it, listing the servers (gpu-a first). */
 async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
   const fleet = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
-  const current = await fleet.getState();
+  const current = await fleet.getView(0, { consistent: true });
   const state: FleetState = {
+    shard: 0,
+    totals: {
+      shard: 0,
+      used: 0,
+      capacity: 10 * servers.length,
+      safeServers: servers.length,
+      updatedAt: Date.now(),
+    },
     mode: 'normal',
     load: 0,
     smoothedLoad: 0,
@@ -84,7 +93,7 @@ async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
       updatedAt: Date.now(),
     })),
   };
-  expect(await fleet.saveState(state, current?.version)).toBe(true);
+  expect(await fleet.saveView(state, current?.version)).toBe(true);
 }
 
 function service(options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?: number } = {}) {

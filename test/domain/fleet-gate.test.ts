@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { defaultBackoffPolicy } from '../../domain/backoff';
 import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
-import {
-  defaultBackoffPolicy,
-  defaultFleetPolicy,
-  type FleetState,
-  type ServerLoad,
-} from '../../domain/fleet';
+import { defaultFleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
 import { type AdmissionPolicy, FleetGate } from '../../domain/fleet-gate';
 
 function server(id: string, running: number): ServerLoad {
@@ -14,6 +10,8 @@ function server(id: string, running: number): ServerLoad {
 
 function state(partial: Partial<FleetState>): FleetState {
   return {
+    shard: 0,
+    totals: { shard: 0, used: 0, capacity: 4, safeServers: 1, updatedAt: 0 },
     mode: 'normal',
     load: 0,
     smoothedLoad: 0,
@@ -37,7 +35,7 @@ function setup(initial: FleetState | undefined, random = () => 0.5, admissionPol
     reads: 0,
     state: initial,
     failing: false,
-    async getState() {
+    async getView() {
       this.reads++;
       if (this.failing) throw new Error('ProvisionedThroughputExceededException');
       return this.state;
@@ -106,7 +104,7 @@ describe('FleetGate', () => {
     };
     const table = {
       state: state({ servers: [server('a', 4)] }),
-      async getState() {
+      async getView() {
         return this.state;
       },
     };
@@ -147,14 +145,57 @@ describe('FleetGate', () => {
     expect((await refusal(selector.pick())).code).toBe('overloaded');
   });
 
-  it('keeps the last view while the fleet table fails, and refuses once that view is stale', async () => {
+  it('keeps the last view while the fleet table fails, and keeps admitting on it when it is old', async () => {
+    // Prepare
     const { gate, table, clock } = setup(state({ updatedAt: 0 }));
     await gate.admit('free', 0);
     table.failing = true;
-    clock.t = 1500;
-    await expect(gate.admit('free', 0)).resolves.toBeDefined();
-    clock.t = defaultFleetPolicy.staleAfterMs + 1;
+    // Act: the heartbeat is gone for far longer than any staleness threshold
+    clock.t = 10 * 60_000;
+    const premium = await gate.admit('premium', 0);
+    const free = await gate.admit('free', 0);
+    // Assess: both are routed to the server the last view knew healthy
+    expect((await premium.pick()).id).toBe('a');
+    expect((await free.pick()).id).toBe('a');
+  });
+
+  it('does not hammer a failing table: one read per cache period, the last view kept', async () => {
+    const { gate, table, clock } = setup(state({}));
+    await gate.admit('free', 0);
+    table.failing = true;
+    clock.t = 1000;
+    await Promise.all([gate.admit('free', 0), gate.admit('premium', 0)]);
+    await gate.admit('free', 0);
+    expect(table.reads).toBe(2);
+    clock.t = 2000;
+    await gate.admit('free', 0);
+    expect(table.reads).toBe(3);
+  });
+
+  it('refuses everyone only when it never had any view', async () => {
+    const { gate } = setup(undefined);
     expect((await refusal(gate.admit('premium', 0))).details.reason).toBe('no_fleet_data');
+  });
+
+  it("narrows free tier's ceiling as the view ages, and never premium's", async () => {
+    // Capacity 10: fresh, free may bring the server to 8; at trust 0.2 to 8 × (0.75 + 0.25 × 0.2) = 6.4.
+    const { gate, clock } = setup(state({ servers: [{ ...server('a', 6), capacity: 10 }] }), () => 0);
+    const { staleAfterMs, distrustAfterMs } = defaultFleetPolicy;
+    clock.t = staleAfterMs + 0.8 * (distrustAfterMs - staleAfterMs);
+    expect((await refusal((await gate.admit('free', 0)).pick())).details.reason).toBe('saturated');
+    expect((await (await gate.admit('premium', 0)).pick()).id).toBe('a');
+  });
+
+  it('counts its own sends against a server until they are released, even on a frozen view', async () => {
+    const { gate, clock } = setup(state({ servers: [server('a', 2)] }), () => 0);
+    clock.t = 5_000;
+    const first = await gate.admit('premium', 0);
+    const a = await first.pick();
+    await (await gate.admit('premium', 0)).pick();
+    // Capacity 4, 2 running + 2 of ours: full.
+    await refusal((await gate.admit('premium', 0)).pick());
+    first.release(a);
+    expect((await (await gate.admit('premium', 0)).pick()).id).toBe('a');
   });
 
   it('lets free prompts fill a server only to the shed threshold, keeping the rest for premium', async () => {
@@ -190,5 +231,49 @@ describe('FleetGate straw-man policies', () => {
     const selector = await gate.admit('free', 5);
     expect((await selector.pick()).id).toBe('a');
     expect((await selector.pick()).id).toBe('a');
+  });
+});
+
+describe('FleetGate over shards', () => {
+  function sharded(views: Record<number, FleetState>, random: () => number) {
+    const reads: number[] = [];
+    const gate = new FleetGate({
+      fleet: {
+        async getView(shard: number) {
+          reads.push(shard);
+          return views[shard];
+        },
+      },
+      shards: 4,
+      clock: { now: () => 0 },
+      random,
+      policy: defaultFleetPolicy,
+      backoff: defaultBackoffPolicy,
+      cacheMs: 1000,
+    });
+    return { gate, reads };
+  }
+
+  it('reads one shard view per admission, the shard drawn at random', async () => {
+    // Prepare: random 0.6 draws shard floor(0.6 × 4) = 2
+    const { gate, reads } = sharded({ 2: state({ shard: 2, servers: [server('c', 0)] }) }, () => 0.6);
+    // Act
+    const chosen = await (await gate.admit('premium', 0)).pick();
+    // Assess
+    expect(chosen.id).toBe('c');
+    expect(reads).toEqual([2]);
+  });
+
+  it("looks at a second shard's view when the first has no room, and no further", async () => {
+    const full = state({ shard: 0, servers: [server('a', 4)] });
+    const roomy = state({ shard: 1, servers: [server('b', 0)] });
+    const { gate, reads } = sharded({ 0: full, 1: roomy }, () => 0);
+    expect((await (await gate.admit('premium', 0)).pick()).id).toBe('b');
+    expect(reads).toEqual([0, 1]);
+  });
+
+  it("falls back to another shard's view when the drawn one is missing", async () => {
+    const { gate } = sharded({ 1: state({ shard: 1, servers: [server('b', 0)] }) }, () => 0);
+    expect((await (await gate.admit('free', 0)).pick()).id).toBe('b');
   });
 });

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   admit,
-  defaultBackoffPolicy,
   defaultFleetPolicy,
   type FleetPolicy,
   type FleetState,
   fleetLoad,
   nextFleetState,
-  retryAfterSeconds,
   type ServerLoad,
   serverLoad,
+  settle,
+  shardTotals,
+  viewTrust,
 } from '../../domain/fleet';
 
 // No smoothing here, so each tick's load acts at once; smoothing has its own test.
@@ -172,6 +173,8 @@ describe('nextFleetState smoothing and saturation', () => {
 
 describe('admit', () => {
   const base: FleetState = {
+    shard: 0,
+    totals: { shard: 0, used: 0, capacity: 0, safeServers: 0, updatedAt: 1000 },
     mode: 'normal',
     load: 0.1,
     smoothedLoad: 0.1,
@@ -206,25 +209,48 @@ describe('admit', () => {
     expect(admit(state, tier, 1000, random, policy).admitted).toBe(expected);
   });
 
-  it('refuses everyone when the fleet state is missing or stale', () => {
+  it('refuses everyone only without any view; an old view still admits', () => {
     expect(admit(undefined, 'premium', 0, 0, policy)).toEqual({ admitted: false, reason: 'no_fleet_data' });
-    expect(admit(base, 'premium', 1000 + policy.staleAfterMs + 1, 0, policy).admitted).toBe(false);
+    const hourLater = 1000 + 3_600_000;
+    expect(admit(base, 'premium', hourLater, 0, policy).admitted).toBe(true);
+    expect(admit(base, 'free', hourLater, 0, policy).admitted).toBe(true);
   });
 });
 
-describe('retryAfterSeconds', () => {
-  it('is 10 s every time for premium', () => {
-    expect([0, 1, 5].map((a) => retryAfterSeconds('premium', a, 0.9, defaultBackoffPolicy))).toEqual([
-      10, 10, 10,
-    ]);
+describe('settle and viewTrust', () => {
+  it('brings a decaying value to exactly 0, and leaves real values alone', () => {
+    let rate = 12;
+    for (let tick = 0; tick < 2_000; tick++) rate = settle(rate / 2);
+    expect(rate).toBe(0);
+    expect(settle(1e-6)).toBe(1e-6);
+    expect(settle(-1e-12)).toBe(0);
   });
 
-  it('doubles per attempt for free, with up to 20 % jitter, capped', () => {
-    expect([0, 1, 2, 3].map((a) => retryAfterSeconds('free', a, 0, defaultBackoffPolicy))).toEqual([
-      10, 20, 40, 80,
-    ]);
-    expect(retryAfterSeconds('free', 1, 0.999, defaultBackoffPolicy)).toBe(24);
-    expect(retryAfterSeconds('free', 30, 0.5, defaultBackoffPolicy)).toBe(320);
-    expect(retryAfterSeconds('free', -3, 0, defaultBackoffPolicy)).toBe(10);
+  it('trusts a fresh view fully, then less, and not at all past the distrust age', () => {
+    expect(viewTrust(policy.staleAfterMs, policy)).toBe(1);
+    const middle = (policy.staleAfterMs + policy.distrustAfterMs) / 2;
+    expect(viewTrust(middle, policy)).toBeCloseTo(0.5, 5);
+    expect(viewTrust(policy.distrustAfterMs, policy)).toBe(0);
+    expect(viewTrust(10 * policy.distrustAfterMs, policy)).toBe(0);
+  });
+});
+
+describe('nextFleetState across shards', () => {
+  it("takes the fleet load from every shard's fresh totals, and drops a stale shard", () => {
+    const now = 10_000;
+    const busyShard = { shard: 1, used: 30, capacity: 30, safeServers: 0, updatedAt: now };
+    const staleShard = { shard: 2, used: 0, capacity: 1_000, safeServers: 100, updatedAt: 0 };
+    const own = [server('a', 0, { updatedAt: now })];
+    const next = nextFleetState(undefined, own, now, policy, { shard: 0, totals: [busyShard, staleShard] });
+    // (0 + 30) / (10 + 30): the stale shard's idle capacity does not dilute the load.
+    expect(next.load).toBeCloseTo(0.75, 5);
+    expect(next.shard).toBe(0);
+    expect(next.totals).toEqual(shardTotals(0, own, now, policy));
+  });
+
+  it('leaves draining servers out of the totals, so their capacity does not count', () => {
+    const now = 1_000;
+    const totals = shardTotals(0, [server('a', 5, { updatedAt: now, draining: true })], now, policy);
+    expect(totals.capacity).toBe(0);
   });
 });

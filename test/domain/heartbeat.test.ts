@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { defaultFleetPolicy, type FleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
-import { FleetStateContendedError, type HeartbeatDeps, runHeartbeatTick } from '../../domain/heartbeat';
-import type { FleetRepository, InferenceServer, LoadProbe, Log } from '../../domain/ports';
+import {
+  FleetStateContendedError,
+  type HeartbeatDeps,
+  HeartbeatWorker,
+  RegistryUnavailableError,
+} from '../../domain/heartbeat';
+import type {
+  FleetRepository,
+  InferenceServer,
+  LoadProbe,
+  Log,
+  RegisteredServer,
+  ServerRegistry,
+} from '../../domain/ports';
+
+/** One tick of a worker that has just started (reads the registry, then ticks). */
+const runHeartbeatTick = (deps: HeartbeatDeps) => new HeartbeatWorker(deps).tick();
 
 type Configured = InferenceServer & { readonly capacity: number };
 
@@ -28,26 +43,25 @@ class FakeProbe implements LoadProbe {
   }
 }
 
-/** The port's contract in memory: atomic compare-and-set on the version; hooks to lose races. */
+/** The port's contract in memory (shard 0's view): atomic compare-and-set on the version; hooks to lose races. */
 class InMemoryFleet implements FleetRepository {
-  servers = new Map<string, ServerLoad>();
   state: FleetState | undefined;
   readonly writes: FleetState[] = [];
   saveAttempts = 0;
-  /** Runs before a saveState compares versions: a concurrent heartbeat can write here. */
+  /** Runs before a saveView compares versions: a concurrent heartbeat can write here. */
   beforeSave: ((fleet: InMemoryFleet) => void) | undefined;
 
-  async saveServers(servers: readonly ServerLoad[]): Promise<void> {
-    await Promise.resolve();
-    for (const server of servers) this.servers.set(server.id, server);
-  }
-
-  async getState(): Promise<FleetState | undefined> {
+  async getView(): Promise<FleetState | undefined> {
     await Promise.resolve();
     return this.state;
   }
 
-  async saveState(state: FleetState, expectedVersion: number | undefined): Promise<boolean> {
+  async getShardTotals() {
+    await Promise.resolve();
+    return this.state ? [this.state.totals] : [];
+  }
+
+  async saveView(state: FleetState, expectedVersion: number | undefined): Promise<boolean> {
     await Promise.resolve();
     this.saveAttempts++;
     this.beforeSave?.(this);
@@ -55,6 +69,19 @@ class InMemoryFleet implements FleetRepository {
     this.state = state;
     this.writes.push(state);
     return true;
+  }
+}
+
+/** The registry in memory: every server in shard 0 of 1; `failing` makes reads throw. */
+class InMemoryRegistry implements Pick<ServerRegistry, 'listShard'> {
+  failing = false;
+  reads = 0;
+  constructor(public servers: RegisteredServer[]) {}
+  async listShard(): Promise<RegisteredServer[]> {
+    await Promise.resolve();
+    this.reads++;
+    if (this.failing) throw new Error('ThrottlingException');
+    return this.servers;
   }
 }
 
@@ -79,9 +106,9 @@ const policy: FleetPolicy = {
   loadSmoothingMs: 0,
 };
 
-const servers: Configured[] = [
-  { id: 'gpu-1', baseUrl: 'http://10.0.0.1:8000', capacity: 10 },
-  { id: 'gpu-2', baseUrl: 'http://10.0.0.2:8000', capacity: 10 },
+const servers: RegisteredServer[] = [
+  { id: 'gpu-1', baseUrl: 'http://10.0.0.1:8000', capacity: 10, status: 'active' },
+  { id: 'gpu-2', baseUrl: 'http://10.0.0.2:8000', capacity: 10, status: 'active' },
 ];
 
 function setup(overrides: Partial<HeartbeatDeps> = {}) {
@@ -89,13 +116,24 @@ function setup(overrides: Partial<HeartbeatDeps> = {}) {
   const probe = new FakeProbe(clock);
   const fleet = new InMemoryFleet();
   const log = new CapturingLog();
-  const deps: HeartbeatDeps = { servers, probe, fleet, clock, policy, log, ...overrides };
+  const registry = new InMemoryRegistry(servers);
+  const deps: HeartbeatDeps = {
+    shard: 0,
+    shards: 1,
+    registry,
+    probe,
+    fleet,
+    clock,
+    policy,
+    log,
+    ...overrides,
+  };
   const tick = () => runHeartbeatTick(deps);
   const load = (id: string, running: number, waiting = 0) => probe.answers.set(id, { running, waiting });
-  return { clock, probe, fleet, log, deps, tick, load };
+  return { clock, probe, fleet, log, deps, tick, load, registry };
 }
 
-describe('runHeartbeatTick', () => {
+describe('HeartbeatWorker.tick', () => {
   it('probes every server, saves their loads, and writes the first state as version 1', async () => {
     // Prepare
     const { fleet, tick, load } = setup();
@@ -108,11 +146,10 @@ describe('runHeartbeatTick', () => {
     // Assess
     expect(state).toMatchObject({ mode: 'normal', load: 0.2, freeAdmitRatio: 1, version: 1 });
     expect(fleet.state).toEqual(state);
-    expect([...fleet.servers.values()].map((s) => [s.id, s.running, s.waiting, s.healthy])).toEqual([
+    expect(state.servers.map((s) => [s.id, s.running, s.waiting, s.healthy])).toEqual([
       ['gpu-1', 2, 1, true],
       ['gpu-2', 1, 0, true],
     ]);
-    expect(state.servers).toEqual([...fleet.servers.values()]);
   });
 
   it('sheds free tier exactly at SHED_FREE_AT and logs the change with numbers only', async () => {
@@ -135,14 +172,14 @@ describe('runHeartbeatTick', () => {
     expect(change[1]?.extra).toEqual({
       from: 'normal',
       to: 'shed_free',
+      shard: 0,
+      shards: 1,
       load: 0.8,
       free_admit_ratio: at.freeAdmitRatio,
       servers: 2,
-      available: 2,
       unhealthy: [],
-      running: 14,
-      waiting: 2,
-      capacity: 20,
+      shard_used: 16,
+      shard_capacity: 20,
       version: 2,
     });
   });
@@ -235,7 +272,7 @@ describe('runHeartbeatTick', () => {
       healthy: false,
       updatedAt: clock.t,
     });
-    expect(fleet.servers.get('gpu-2')).toEqual(gpu2);
+    expect(fleet.state?.servers.find((server) => server.id === 'gpu-2')).toEqual(gpu2);
     expect(state.load).toBe(0.4); // 4 / 10: gpu-2's capacity no longer counts
     expect(log.entries).toContainEqual({
       level: 'warn',
@@ -428,5 +465,69 @@ describe('runHeartbeatTick', () => {
     expect(versions).toHaveLength(4); // one write per round: the others kept the fresh winner
     for (const round of rounds) expect(new Set(round.map((state) => state.version)).size).toBe(1);
     expect(shared.state?.mode).toBe('shed_free');
+  });
+
+  it('marks draining servers, and leaves their capacity out of the fleet load', async () => {
+    const { deps, load, registry } = setup();
+    registry.servers = servers.map((server) =>
+      server.id === 'gpu-2' ? { ...server, status: 'draining' } : server,
+    );
+    load('gpu-1', 5);
+    load('gpu-2', 0);
+    const state = await runHeartbeatTick(deps);
+    expect(state.servers.find((server) => server.id === 'gpu-2')?.draining).toBe(true);
+    expect(state.load).toBeCloseTo(0.5, 5);
+  });
+
+  it('keeps the last server list when the registry fails, and refuses to write before it ever read it', async () => {
+    // Prepare
+    const { deps, registry, clock, fleet } = setup({ registryRefreshMs: 1000 });
+    const worker = new HeartbeatWorker(deps);
+    await worker.tick();
+    registry.failing = true;
+    clock.advance(5000);
+    // Act
+    const state = await worker.tick();
+    // Assess: same servers, a fresh view
+    expect(state.servers.map((server) => server.id)).toEqual(['gpu-1', 'gpu-2']);
+    expect(state.version).toBe(2);
+    const cold = new HeartbeatWorker(deps);
+    await expect(cold.tick()).rejects.toThrow(RegistryUnavailableError);
+    expect(fleet.writes).toHaveLength(2);
+  });
+
+  it('re-reads the registry once per refresh period, so an added server appears within it', async () => {
+    const { deps, registry, clock } = setup({ registryRefreshMs: 2000 });
+    const worker = new HeartbeatWorker(deps);
+    await worker.tick();
+    registry.servers = [
+      ...servers,
+      { id: 'gpu-3', baseUrl: 'http://10.0.0.3:8000', capacity: 10, status: 'active' },
+    ];
+    clock.advance(500);
+    expect((await worker.tick()).servers).toHaveLength(2);
+    clock.advance(1500);
+    expect((await worker.tick()).servers).toHaveLength(3);
+    expect(registry.reads).toBe(2);
+  });
+
+  it('keeps a server whose scrape failed on its last good report for a grace period, then marks it unhealthy', async () => {
+    // Prepare
+    const { deps, probe, clock, load } = setup({ unhealthyAfterMs: 2_000 });
+    const worker = new HeartbeatWorker(deps);
+    load('gpu-1', 4);
+    const scrapedAt = clock.now();
+    await worker.tick();
+    probe.answers.set('gpu-1', 'down');
+
+    // Act
+    clock.advance(1_000);
+    const during = await worker.tick();
+    clock.advance(1_000);
+    const after = await worker.tick();
+
+    // Assess: one slow scrape keeps the server, aging; a server silent past the grace is out
+    expect(during.servers[0]).toMatchObject({ id: 'gpu-1', healthy: true, running: 4, updatedAt: scrapedAt });
+    expect(after.servers[0]).toMatchObject({ id: 'gpu-1', healthy: false, running: 0 });
   });
 });

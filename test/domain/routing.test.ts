@@ -99,3 +99,36 @@ describe('chooseServer', () => {
     ).toBe('b');
   });
 });
+
+describe('chooseServer on an old view', () => {
+  const base = { baseUrl: 'http://x', waiting: 0, capacity: 10, healthy: true, updatedAt: 0 };
+  const servers = [
+    { ...base, id: 'empty', running: 0 },
+    { ...base, id: 'full', running: 10 },
+  ];
+
+  it('spreads evenly and ignores the last known loads once the view is not trusted', () => {
+    // Prepare: each pick draws twice (blend, then the index): the index draws alternate ends
+    const draws = [0.5, 0.1, 0.5, 0.9];
+    let i = 0;
+    const random = () => draws[i++ % draws.length] ?? 0;
+    // Act
+    const picks = new Set(
+      Array.from(
+        { length: 4 },
+        () => chooseServer(servers, { now: 0, policy: defaultFleetPolicy, random, trust: 0 })?.id,
+      ),
+    );
+    // Assess: the server full minutes ago may have drained; its own refusal is the guard
+    expect(picks).toEqual(new Set(['empty', 'full']));
+  });
+
+  it('never picks a draining server, whatever the trust', () => {
+    const draining = [{ ...base, id: 'd', running: 0, draining: true }];
+    for (const trust of [0, 0.5, 1]) {
+      expect(chooseServer(draining, { now: 0, policy: defaultFleetPolicy, random: () => 0, trust })).toBe(
+        undefined,
+      );
+    }
+  });
+});

@@ -1,17 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultFleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
-import type { FleetRepository, LoadProbe } from '../../domain/ports';
+import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
+import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
+import { defaultFleetPolicy, type FleetState, nextFleetState } from '../../domain/fleet';
+import { shardOf } from '../../domain/fleet-shards';
+import type { HeartbeatWorker } from '../../domain/heartbeat';
+import type { Log } from '../../domain/ports';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const vllmText = readFileSync(new URL('../fixtures/metrics/vllm.txt', import.meta.url), 'utf8');
 
+/** Ids for the handler's two shards (FLEET_SHARDS=2): one server in each. */
+const HEALTHY = 'gpu-0';
+const DOWN = 'gpu-1';
+
 let db: TestDynamoDb;
 let metricsServer: Server;
+let views: DynamoDbFleetRepository;
 let module: typeof import('../../functions/run-heartbeat');
 
 beforeAll(async () => {
@@ -23,13 +31,20 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
   const port = (metricsServer.address() as AddressInfo).port;
   for (const [name, value] of Object.entries(db.env)) vi.stubEnv(name, value);
-  vi.stubEnv('INFERENCE_SERVERS', `gpu-1=http://127.0.0.1:${port}|20,gpu-2=http://127.0.0.1:${port}/down`);
+  vi.stubEnv('FLEET_SHARDS', '2');
   vi.stubEnv('HEARTBEAT_INTERVAL_SECONDS', '0.05');
   vi.stubEnv('HEARTBEAT_RUN_SECONDS', '0.2');
   vi.stubEnv('HEARTBEAT_PROBE_TIMEOUT_MS', '5000');
-  vi.stubEnv('DEFAULT_SERVER_CAPACITY', '12');
+  vi.stubEnv('HEARTBEAT_TICK_TIMEOUT_MS', '10000');
+  // Long enough that one shard's totals are still fresh when the other shard's handler runs.
+  vi.stubEnv('SERVER_STALE_SECONDS', '60');
   vi.stubEnv('SHED_FREE_AT', '0.7');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  vi.stubEnv('INFERENCE_SERVERS', 'ignored=http://127.0.0.1:9');
+  const registry = new DynamoDbServerRegistry(db.doc, db.tableNames.ServerRegistryTable);
+  await registry.put({ id: HEALTHY, baseUrl: `http://127.0.0.1:${port}`, capacity: 20, status: 'active' });
+  await registry.put({ id: DOWN, baseUrl: `http://127.0.0.1:${port}/down`, capacity: 12, status: 'active' });
+  views = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   module = await import('../../functions/run-heartbeat');
 });
 
@@ -45,50 +60,50 @@ class FakeClock {
   now = () => this.t;
 }
 
-function fakeDeps(clock: FakeClock, overrides: { failTicks?: number } = {}) {
-  let failures = overrides.failTicks ?? 0;
-  let state: FleetState | undefined;
-  const fleet: FleetRepository = {
-    saveServers: async () => {
-      if (failures > 0) {
-        failures--;
-        throw new Error('ProvisionedThroughputExceeded');
-      }
-    },
-    getState: async () => state,
-    saveState: async (next, expected) => {
-      if (state?.version !== expected) return false;
-      state = next;
-      return true;
+class CapturingLog implements Log {
+  readonly errors: Record<string, unknown>[] = [];
+  info = () => {};
+  warn = () => {};
+  error = (_message: string, ...extra: Record<string, unknown>[]) => {
+    this.errors.push(Object.assign({}, ...extra));
+  };
+}
+
+type Tick = (signal?: AbortSignal) => Promise<FleetState>;
+
+/** A worker whose ticks the test scripts: `script[n]` runs the n-th tick, the rest succeed at once. */
+function scriptedWorker(clock: FakeClock, script: Partial<Record<number, Tick>> = {}) {
+  let previous: FleetState | undefined;
+  const signals: AbortSignal[] = [];
+  const succeed = async () => {
+    previous = nextFleetState(previous, [], clock.now(), defaultFleetPolicy);
+    return previous;
+  };
+  const worker: Pick<HeartbeatWorker, 'tick'> = {
+    tick: (signal) => {
+      if (signal) signals.push(signal);
+      const scripted = script[signals.length - 1];
+      return scripted ? scripted(signal) : succeed();
     },
   };
-  const probe: LoadProbe = {
-    probe: async (server): Promise<ServerLoad> => ({
-      ...server,
-      running: 1,
-      waiting: 0,
-      healthy: true,
-      updatedAt: clock.now(),
-    }),
-  };
-  const errors: Record<string, unknown>[] = [];
+  return { worker, signals, ticks: () => signals.length, version: () => previous?.version ?? 0 };
+}
+
+function loopDeps(clock: FakeClock, worker: Pick<HeartbeatWorker, 'tick'>, tickTimeoutMs = 10_000) {
+  const log = new CapturingLog();
   const sleeps: number[] = [];
+  const states: FleetState[] = [];
   return {
+    log,
     sleeps,
-    errors,
-    state: () => state,
+    states,
     deps: {
-      servers: [{ id: 'gpu-1', baseUrl: 'http://gpu-1', capacity: 4 }],
-      probe,
-      fleet,
+      worker,
       clock,
-      policy: defaultFleetPolicy,
-      log: {
-        info: () => {},
-        warn: () => {},
-        error: (_m: string, ...extra: Record<string, unknown>[]) => errors.push(...extra),
-      },
+      log,
       intervalMs: 1000,
+      tickTimeoutMs,
+      onState: (state: FleetState) => states.push(state),
       sleep: async (ms: number) => {
         sleeps.push(ms);
         clock.t += ms;
@@ -97,12 +112,31 @@ function fakeDeps(clock: FakeClock, overrides: { failTicks?: number } = {}) {
   };
 }
 
+/** Runs `fn` with these variables set (undefined: unset), then puts the previous values back. */
+function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const previous = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  for (const [name, value] of Object.entries(vars)) vi.stubEnv(name, value);
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of Object.entries(previous)) vi.stubEnv(name, value);
+  }
+}
+
+/** Never settles unless its signal aborts (a DynamoDB call that honours its abort signal). */
+const hangsUntilAborted: Tick = (signal) =>
+  new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+
+/** Never settles at all (a call that ignores its signal). */
+const hangsForever: Tick = () => new Promise<FleetState>(() => {});
+
 describe('runHeartbeat', () => {
   it('ticks, then sleeps to the next interval boundary, until told to stop', async () => {
     // Prepare
     const clock = new FakeClock();
     const start = clock.t;
-    const { deps, sleeps, state } = fakeDeps(clock);
+    const scripted = scriptedWorker(clock);
+    const { deps, sleeps, states } = loopDeps(clock, scripted.worker);
 
     // Act
     const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
@@ -110,32 +144,118 @@ describe('runHeartbeat', () => {
     // Assess
     expect(result).toEqual({ ticks: 5, failures: 0 });
     expect(sleeps).toEqual([750, 1000, 1000, 1000]);
-    expect(state()?.version).toBe(5);
+    expect(states.map((state) => state.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('logs a failed tick and goes on', async () => {
     // Prepare
     const clock = new FakeClock();
     const start = clock.t;
-    const { deps, errors, state } = fakeDeps(clock, { failTicks: 2 });
+    const throttled: Tick = async () => {
+      throw new Error('ProvisionedThroughputExceeded');
+    };
+    const scripted = scriptedWorker(clock, { 0: throttled, 2: throttled });
+    const { deps, log, states } = loopDeps(clock, scripted.worker);
 
     // Act
     const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
 
     // Assess
     expect(result).toEqual({ ticks: 5, failures: 2 });
-    expect(errors).toEqual([
+    expect(log.errors).toEqual([
       { error: 'Error', detail: 'ProvisionedThroughputExceeded' },
       { error: 'Error', detail: 'ProvisionedThroughputExceeded' },
     ]);
-    expect(state()?.version).toBe(3);
+    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
+  });
+
+  it('goes on after a tick that throws synchronously (a faulty worker)', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const start = clock.t;
+    const scripted = scriptedWorker(clock, {
+      1: () => {
+        throw new TypeError('not a promise');
+      },
+    });
+    const { deps, log } = loopDeps(clock, scripted.worker);
+
+    // Act
+    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 3_000);
+
+    // Assess
+    expect(result).toEqual({ ticks: 4, failures: 1 });
+    expect(log.errors).toEqual([{ error: 'TypeError', detail: 'not a promise' }]);
+  });
+
+  it('aborts a hung tick at tickTimeoutMs through its signal, and goes on with the next tick', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const start = clock.t;
+    const scripted = scriptedWorker(clock, { 1: hangsUntilAborted });
+    const { deps, log, states } = loopDeps(clock, scripted.worker, 20);
+
+    // Act
+    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 3_000);
+
+    // Assess
+    expect(result).toEqual({ ticks: 4, failures: 1 });
+    expect(scripted.signals.map((signal) => signal.aborted)).toEqual([false, true, false, false]);
+    expect(log.errors).toEqual([{ error: 'Error', detail: 'heartbeat tick exceeded 20 ms' }]);
+    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
+  });
+
+  it('gives up on a hung tick that ignores its signal, and goes on with the next tick', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const start = clock.t;
+    const scripted = scriptedWorker(clock, { 0: hangsForever, 2: hangsForever });
+    const { deps, log, states } = loopDeps(clock, scripted.worker, 20);
+
+    // Act
+    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
+
+    // Assess
+    expect(result).toEqual({ ticks: 5, failures: 2 });
+    expect(scripted.ticks()).toBe(5);
+    expect(log.errors).toEqual([
+      { error: 'Error', detail: 'heartbeat tick exceeded 20 ms' },
+      { error: 'Error', detail: 'heartbeat tick exceeded 20 ms' },
+    ]);
+    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
+  });
+
+  it('counts a tick that settles only after its deadline as failed, without publishing its state', async () => {
+    // Prepare: fake timers, so the late answer comes exactly after the deadline, whatever the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const clock = new FakeClock();
+      const start = clock.t;
+      const late: FleetState = nextFleetState(undefined, [], clock.now(), defaultFleetPolicy);
+      const scripted = scriptedWorker(clock, {
+        0: () => new Promise((resolve) => setTimeout(() => resolve({ ...late, version: 99 }), 50)),
+      });
+      const { deps, states } = loopDeps(clock, scripted.worker, 20);
+
+      // Act
+      const running = module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 2_000);
+      await vi.advanceTimersByTimeAsync(100);
+      const result = await running;
+
+      // Assess
+      expect(result).toEqual({ ticks: 3, failures: 1 });
+      expect(states.map((state) => state.version)).not.toContain(99);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops after the current tick when its signal aborts', async () => {
     // Prepare
     const clock = new FakeClock();
     const controller = new AbortController();
-    const { deps } = fakeDeps(clock);
+    const scripted = scriptedWorker(clock);
+    const { deps } = loopDeps(clock, scripted.worker);
     const sleep = async (ms: number) => {
       clock.t += ms;
       controller.abort();
@@ -145,13 +265,28 @@ describe('runHeartbeat', () => {
     const result = await module.runHeartbeat({ ...deps, sleep, signal: controller.signal }, () => false);
 
     // Assess
-    expect(result.ticks).toBe(1);
+    expect(result).toEqual({ ticks: 1, failures: 0 });
+  });
+
+  it('does not tick at all when its signal aborted before the start', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const scripted = scriptedWorker(clock);
+    const { deps } = loopDeps(clock, scripted.worker);
+
+    // Act
+    const result = await module.runHeartbeat({ ...deps, signal: AbortSignal.abort() }, () => false);
+
+    // Assess
+    expect(result).toEqual({ ticks: 0, failures: 0 });
+    expect(scripted.ticks()).toBe(0);
   });
 
   it('wakes from a real sleep when aborted (local runtime shutdown)', async () => {
     // Prepare
     const controller = new AbortController();
-    const { deps } = fakeDeps(new FakeClock());
+    const scripted = scriptedWorker(new FakeClock());
+    const { deps } = loopDeps(new FakeClock(), scripted.worker);
     const realClockDeps = {
       ...deps,
       clock: { now: () => Date.now() },
@@ -172,7 +307,7 @@ describe('runHeartbeat', () => {
 describe('fleetPolicyFromEnv', () => {
   it('reads the thresholds the chat function shares, with the stale time three intervals by default', () => {
     // Act
-    const policy = module.fleetPolicyFromEnv();
+    const policy = withEnv({ SERVER_STALE_SECONDS: undefined }, () => module.fleetPolicyFromEnv());
 
     // Assess
     expect(policy).toMatchObject({
@@ -184,73 +319,137 @@ describe('fleetPolicyFromEnv', () => {
   });
 
   it('refuses a shed threshold above the saturation threshold', () => {
-    const previous = process.env.SHED_FREE_AT;
-    process.env.SHED_FREE_AT = '1.2';
-    try {
-      expect(() => module.fleetPolicyFromEnv()).toThrow(/SHED_FREE_AT/);
-    } finally {
-      process.env.SHED_FREE_AT = previous;
-    }
+    // Act
+    const act = () => withEnv({ SHED_FREE_AT: '1.2' }, () => module.fleetPolicyFromEnv());
+
+    // Assess
+    expect(act).toThrow(/SHED_FREE_AT/);
   });
 });
 
 describe('heartbeatDepsFromEnv', () => {
-  it('reads the servers with their capacities, the interval and the run length', () => {
+  it('reads the interval, the run length and the tick time-out, and builds a worker for the shard', async () => {
     // Act
-    const deps = module.heartbeatDepsFromEnv();
+    const deps = module.heartbeatDepsFromEnv(1);
+    const view = await deps.worker.tick();
 
     // Assess
-    expect(deps.servers.map((server) => [server.id, server.capacity])).toEqual([
-      ['gpu-1', 20],
-      ['gpu-2', 12],
-    ]);
     expect(deps.intervalMs).toBe(50);
     expect(deps.runForMs).toBe(200);
+    expect(deps.tickTimeoutMs).toBe(10_000);
+    // The worker reads its shard's servers from the registry table, not from INFERENCE_SERVERS.
+    expect(view.shard).toBe(1);
+    expect(view.servers.map((server) => [server.id, server.capacity, server.healthy])).toEqual([
+      [DOWN, 12, false],
+    ]);
+  });
+
+  it('times a tick out after 4 intervals, at least 2 s, when HEARTBEAT_TICK_TIMEOUT_MS is unset', () => {
+    // Act
+    const short = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined }, () => module.heartbeatDepsFromEnv(0));
+    const long = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined, HEARTBEAT_INTERVAL_SECONDS: '1' }, () =>
+      module.heartbeatDepsFromEnv(0),
+    );
+
+    // Assess
+    expect([short.tickTimeoutMs, long.tickTimeoutMs]).toEqual([2_000, 4_000]);
+  });
+
+  it.each(['3', '0', '128', 'many', '1.5'])('throws on FLEET_SHARDS=%s', (shards) => {
+    // Act
+    const act = () => withEnv({ FLEET_SHARDS: shards }, () => module.heartbeatDepsFromEnv(0));
+
+    // Assess
+    expect(act).toThrow(/FLEET_SHARDS|fleet shard count/);
+  });
+
+  it.each([2, -1, 0.5, Number.NaN])('throws on shard %s outside [0, 2)', (shard) => {
+    // Act
+    const act = () => module.heartbeatDepsFromEnv(shard);
+
+    // Assess
+    expect(act).toThrow(/heartbeat shard must be an integer in \[0, 2\)/);
   });
 });
 
 describe('handler', () => {
-  it('runs the loop for one invocation and leaves server items and the fleet state in the table', async () => {
+  const context = (remainingMs: () => number, id: string) =>
+    ({
+      functionName: 'RunHeartbeat',
+      awsRequestId: id,
+      getRemainingTimeInMillis: remainingMs,
+    }) as unknown as Context;
+
+  it('runs the loop for one invocation of shard 0 (no shard in the event) and leaves its view in the table', async () => {
     // Prepare
     const deadline = Date.now() + 30_000;
-    const context = {
-      functionName: 'RunHeartbeat',
-      awsRequestId: 'req-1',
-      getRemainingTimeInMillis: () => deadline - Date.now(),
-    } as unknown as Context;
+    expect([shardOf(HEALTHY, 2), shardOf(DOWN, 2)]).toEqual([0, 1]);
 
     // Act
-    const result = await module.handler({}, context);
+    const result = await module.handler(
+      {},
+      context(() => deadline - Date.now(), 'req-1'),
+    );
 
     // Assess
     expect(result.ticks).toBeGreaterThanOrEqual(1);
     expect(result.failures).toBe(0);
-    const table = db.tableNames.FleetTable;
-    const gpu1 = await db.doc.send(new GetCommand({ TableName: table, Key: { pk: 'SERVER#gpu-1' } }));
-    const gpu2 = await db.doc.send(new GetCommand({ TableName: table, Key: { pk: 'SERVER#gpu-2' } }));
-    const state = await db.doc.send(new GetCommand({ TableName: table, Key: { pk: 'STATE' } }));
-    expect(gpu1.Item).toMatchObject({
-      running: 12,
-      waiting: 3,
-      kv_cache_usage: 0.4172,
-      capacity: 20,
-      healthy: true,
-    });
-    expect(gpu2.Item).toMatchObject({ running: 0, waiting: 0, capacity: 12, healthy: false });
+    const view = await views.getView(0, { consistent: true });
+    expect(view?.servers).toEqual([
+      expect.objectContaining({
+        id: HEALTHY,
+        running: 12,
+        waiting: 3,
+        kvCacheUsage: 0.4172,
+        capacity: 20,
+        healthy: true,
+      }),
+    ]);
     // 15 of 20 on the only available server: 0.75 ≥ SHED_FREE_AT 0.7.
-    expect(state.Item).toMatchObject({ mode: 'shed_free', load: 0.75, version: result.ticks });
+    expect(view).toMatchObject({ shard: 0, mode: 'shed_free', load: 0.75 });
+    expect(view?.version).toBe(result.ticks);
+  });
+
+  it('works for the shard named in the event, with the other shard’s totals in its fleet load', async () => {
+    // Prepare: shard 0's view exists (fresh for SERVER_STALE_SECONDS).
+    const deadline = Date.now() + 30_000;
+    await module.handler(
+      { shard: 0 },
+      context(() => deadline - Date.now(), 'req-2'),
+    );
+
+    // Act
+    const result = await module.handler(
+      { shard: 1 },
+      context(() => deadline - Date.now(), 'req-3'),
+    );
+
+    // Assess
+    expect(result.failures).toBe(0);
+    const view = await views.getView(1, { consistent: true });
+    expect(view?.servers.map((server) => [server.id, server.healthy])).toEqual([[DOWN, false]]);
+    expect(view?.totals).toMatchObject({ shard: 1, used: 0, capacity: 0, safeServers: 0 });
+    // Shard 1 has nothing available; the fleet does (shard 0): the same load and mode as shard 0's view.
+    expect(view).toMatchObject({ shard: 1, mode: 'shed_free', load: 0.75 });
+  });
+
+  it('fails the invocation for a shard outside FLEET_SHARDS', async () => {
+    // Act
+    const act = module.handler(
+      { shard: 2 },
+      context(() => 30_000, 'req-4'),
+    );
+
+    // Assess
+    await expect(act).rejects.toThrow(/heartbeat shard must be an integer in \[0, 2\)/);
   });
 
   it('stops early when the function is about to time out', async () => {
-    // Prepare
-    const context = {
-      functionName: 'RunHeartbeat',
-      awsRequestId: 'req-2',
-      getRemainingTimeInMillis: () => 1_000,
-    } as unknown as Context;
-
     // Act
-    const result = await module.handler({}, context);
+    const result = await module.handler(
+      {},
+      context(() => 1_000, 'req-5'),
+    );
 
     // Assess
     expect(result.ticks).toBe(1);

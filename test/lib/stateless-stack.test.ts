@@ -26,11 +26,10 @@ import {
   CORS_EXPOSED_HEADERS,
   DEFAULT_FLEET_SETTINGS,
   fleetEnvironment,
-  HEARTBEAT_RESERVED_CONCURRENCY,
   StatelessStack,
   type StatelessStackProps,
+  TARGETS_PER_RULE,
   VISIBILITY_TIMEOUT_FACTOR,
-  validateInferenceServers,
 } from '../../lib/stateless-stack';
 
 interface Statement {
@@ -57,8 +56,6 @@ interface Origin {
     readonly OriginProtocolPolicy: string;
   };
 }
-
-const INFERENCE_SERVERS = 'gpu-1=http://10.0.0.10:8000|16,gpu-2=https://gpu-2.example.com';
 
 /** Managed CloudFront policies (fixed ids, documented by AWS). */
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -94,7 +91,6 @@ function synthesize(overrides: Partial<StatelessStackProps> = {}) {
     userPoolClient: data.userPoolClient,
     alarmTopic: data.alarmTopic,
     otherAlarms: [data.turnWritesDlqAlarm],
-    inferenceServers: INFERENCE_SERVERS,
     projectRoot,
     ...overrides,
   });
@@ -232,11 +228,14 @@ describe('StatelessStack functions', () => {
     expect(postChat.USER_POOL_CLIENT_ID).toBeDefined();
   });
 
-  it('gives the server list to the heartbeat only: the chat function routes from the fleet table', () => {
+  it('puts no server list in any environment: servers live in the registry table', () => {
     for (const definition of [...routes, ...backgroundFunctions]) {
-      const variables = functionProperties(definition.id).Environment.Variables;
-      if (definition.id === 'RunHeartbeat') expect(variables.INFERENCE_SERVERS).toBe(INFERENCE_SERVERS);
-      else expect(variables.INFERENCE_SERVERS, definition.id).toBeUndefined();
+      const variables: Record<string, unknown> = functionProperties(definition.id).Environment.Variables;
+      expect(variables.INFERENCE_SERVERS, definition.id).toBeUndefined();
+      // Nothing that grows with the fleet: every value is short.
+      for (const [name, value] of Object.entries(variables)) {
+        expect(JSON.stringify(value).length, `${definition.id} ${name}`).toBeLessThan(400);
+      }
     }
   });
 
@@ -246,6 +245,7 @@ describe('StatelessStack functions', () => {
       SHED_FREE_AT: '0.8',
       SATURATED_AT: '1',
       FREE_COOLDOWN_SECONDS: '120',
+      FLEET_SHARDS: '4',
     };
 
     expect(functionProperties('RunHeartbeat').Environment.Variables).toMatchObject(expected);
@@ -262,7 +262,9 @@ describe('StatelessStack background functions', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`,
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(definition.id), 'Arn'] } })],
+        Targets: Match.arrayWith([
+          Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId(definition.id), 'Arn'] } }),
+        ]),
       });
     }
   });
@@ -309,10 +311,37 @@ describe('StatelessStack background functions', () => {
     }
   });
 
-  it('caps the heartbeat at 2 concurrent runs: overlapping runs, never a storm', () => {
-    expect(HEARTBEAT_RESERVED_CONCURRENCY).toBe(2);
-    expect(functionProperties('RunHeartbeat').ReservedConcurrentExecutions).toBe(2);
-    expect(functionProperties('PostChat').ReservedConcurrentExecutions).toBeUndefined();
+  it('reserves no concurrency anywhere: a fresh account (quota 10) could not deploy it', () => {
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      expect(functionProperties(definition.id).ReservedConcurrentExecutions, definition.id).toBeUndefined();
+    }
+  });
+
+  it('invokes the heartbeat once per shard and minute, five targets to a rule', () => {
+    const shards = 64;
+    const { code } = synthesize({ fleet: { shards } });
+    const rules = Object.values(Template.fromStack(code).findResources('AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule).includes('RunHeartbeat'),
+    );
+    const inputs = rules.flatMap((rule) =>
+      (rule.Properties.Targets as { Input: string }[]).map((target) => JSON.parse(target.Input).shard),
+    );
+    expect(inputs.sort((a, b) => a - b)).toEqual(Array.from({ length: shards }, (_, shard) => shard));
+    expect(rules).toHaveLength(Math.ceil(shards / TARGETS_PER_RULE));
+  });
+
+  it('refuses a shard count that does not divide the registry buckets', () => {
+    expect(() => synthesize({ fleet: { shards: 3 } })).toThrow(/shard count/);
+  });
+
+  it('lets the heartbeat read the server registry, and nothing else write it', () => {
+    const registry = statefulLogicalId(stateful.tables.ServerRegistryTable.node.defaultChild);
+    const heartbeat = allowedActions('RunHeartbeat', registry);
+    expect(heartbeat).toContain('dynamodb:Query');
+    expect(heartbeat).not.toContain('dynamodb:PutItem');
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      if (definition.id !== 'RunHeartbeat') expect(allowedActions(definition.id, registry).size).toBe(0);
+    }
   });
 
   it('lets the heartbeat write the fleet table and nothing on the chat table', () => {
@@ -640,6 +669,7 @@ describe('fleetEnvironment', () => {
       SHED_FREE_AT: '0.7',
       SATURATED_AT: '1',
       FREE_COOLDOWN_SECONDS: '120',
+      FLEET_SHARDS: '4',
     });
   });
 
@@ -647,22 +677,5 @@ describe('fleetEnvironment', () => {
     expect(() => fleetEnvironment({ heartbeatIntervalSeconds: 0 })).toThrow(/heartbeatIntervalSeconds/);
     expect(() => fleetEnvironment({ freeCooldownSeconds: Number.NaN })).toThrow(/freeCooldownSeconds/);
     expect(() => fleetEnvironment({ shedFreeAt: 1, saturatedAt: 0.9 })).toThrow(/below saturatedAt/);
-  });
-});
-
-describe('validateInferenceServers', () => {
-  it('accepts a comma-separated id=url list, each with an optional |capacity', () => {
-    expect(validateInferenceServers('a=http://10.0.0.1:8000|16, b=https://b.example.com')).toBe(
-      'a=http://10.0.0.1:8000|16,b=https://b.example.com',
-    );
-  });
-
-  it('rejects entries without an id, an http(s) URL or a positive integer capacity, and duplicates', () => {
-    expect(() => validateInferenceServers('http://10.0.0.1:8000')).toThrow(/inferenceServers/);
-    expect(() => validateInferenceServers('a=ftp://x')).toThrow(/inferenceServers/);
-    expect(() => validateInferenceServers('a=http://x:8000|0')).toThrow(/inferenceServers/);
-    expect(() => validateInferenceServers('a=http://x:8000|many')).toThrow(/inferenceServers/);
-    expect(() => validateInferenceServers('a=http://x:8000,a=http://y:8000')).toThrow(/inferenceServers/);
-    expect(() => validateInferenceServers('')).toThrow(/inferenceServers/);
   });
 });

@@ -1,4 +1,4 @@
-import { defaultBackoffPolicy, retryAfterSeconds } from '../../domain/fleet';
+import { defaultBackoffPolicy, retryAfterSeconds } from '../../domain/backoff';
 import type { Tier } from '../../domain/turn';
 
 export type { Tier };

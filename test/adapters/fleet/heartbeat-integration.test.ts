@@ -1,16 +1,19 @@
 /**
- * The heartbeat against the simulated inference fleet (local/fleet, vLLM-like /metrics) and dynalite:
- * real scrapes, real conditional writes; an injected clock drives staleness and the cool-down.
+ * Heartbeat workers against the simulated inference fleet (local/fleet, vLLM-like /metrics), the server
+ * registry and the fleet table in dynalite: real registry queries, real scrapes, real conditional writes of
+ * the shard views; an injected clock drives staleness and the cool-down.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbFleetRepository } from '../../../adapters/dynamodb/fleet-repository';
+import { DynamoDbServerRegistry } from '../../../adapters/dynamodb/server-registry';
 import { MetricsLoadProbe } from '../../../adapters/fleet/metrics-load-probe';
-import { type FleetServer, parseFleetServers } from '../../../adapters/fleet/server-registry';
-import { defaultFleetPolicy, type FleetPolicy } from '../../../domain/fleet';
-import { type HeartbeatDeps, runHeartbeatTick } from '../../../domain/heartbeat';
+import { defaultFleetPolicy, type FleetPolicy, type ServerLoad } from '../../../domain/fleet';
+import { shardOf } from '../../../domain/fleet-shards';
+import { DEFAULT_TOTALS_REFRESH_MS, HeartbeatWorker } from '../../../domain/heartbeat';
 import type { Log } from '../../../domain/ports';
+import { fleetTable, serverRegistryTable } from '../../../lib/resources';
+import { ensureTables } from '../../../local/emulators/dynamodb';
 import {
   type FleetHandle,
   type FleetServer as SimulatedServer,
@@ -28,21 +31,12 @@ const policy: FleetPolicy = {
 
 let db: TestDynamoDb;
 let fleet: FleetHandle;
-let servers: FleetServer[];
-let deps: HeartbeatDeps;
+let tableCount = 0;
 const clock = { t: Date.now(), now: () => clock.t };
 const streams: AbortController[] = [];
-const logged: string[] = [];
-
-const log: Log = {
-  info: (message, ...extra) => logged.push(`info ${message} ${JSON.stringify(Object.assign({}, ...extra))}`),
-  warn: (message, ...extra) => logged.push(`warn ${message} ${JSON.stringify(Object.assign({}, ...extra))}`),
-  error: (message, ...extra) =>
-    logged.push(`error ${message} ${JSON.stringify(Object.assign({}, ...extra))}`),
-};
 
 beforeAll(async () => {
-  db = await startTestDynamoDb();
+  db = await startTestDynamoDb({ definitions: [] });
   // Long answers at a slow pace: an opened stream holds its slot until the test lets it go.
   fleet = await startFleet({
     count: 3,
@@ -51,18 +45,6 @@ beforeAll(async () => {
     tokensPerSecond: 20,
     answerTokens: 100_000,
   });
-  servers = parseFleetServers(
-    fleet.servers.map((server) => `${server.id}=${server.baseUrl}|${CAPACITY}`).join(','),
-    CAPACITY,
-  );
-  deps = {
-    servers,
-    probe: new MetricsLoadProbe({ clock, timeoutMs: 5_000 }),
-    fleet: new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable),
-    clock,
-    policy,
-    log,
-  };
 });
 
 afterAll(async () => {
@@ -71,9 +53,63 @@ afterAll(async () => {
   await db?.close();
 });
 
-function simulated(id: string): SimulatedServer {
-  const server = fleet.servers.find((candidate) => candidate.id === id);
-  if (!server) throw new Error(`no simulated server ${id}`);
+class CapturingLog implements Log {
+  readonly lines: string[] = [];
+  info = (message: string, ...extra: Record<string, unknown>[]) => this.push('info', message, extra);
+  warn = (message: string, ...extra: Record<string, unknown>[]) => this.push('warn', message, extra);
+  error = (message: string, ...extra: Record<string, unknown>[]) => this.push('error', message, extra);
+  private push(level: string, message: string, extra: Record<string, unknown>[]) {
+    this.lines.push(`${level} ${message} ${JSON.stringify(Object.assign({}, ...extra))}`);
+  }
+  /** The mode changes logged, as `from→to`. */
+  modeChanges(): string[] {
+    return this.lines
+      .filter((line) => line.startsWith('info fleet mode changed '))
+      .map((line) => JSON.parse(line.slice('info fleet mode changed '.length)))
+      .map((extra: { from: string | null; to: string }) => `${extra.from}→${extra.to}`);
+  }
+}
+
+/** A fresh fleet table and registry table (shaped by lib/resources.ts) for one test. */
+async function freshTables() {
+  tableCount++;
+  const fleetTableName = `Fleet${tableCount}`;
+  const registryTableName = `Registry${tableCount}`;
+  await ensureTables(db.client, [
+    { ...fleetTable, id: fleetTableName },
+    { ...serverRegistryTable, id: registryTableName },
+  ]);
+  return {
+    views: new DynamoDbFleetRepository(db.doc, fleetTableName),
+    registry: new DynamoDbServerRegistry(db.doc, registryTableName, { clock }),
+  };
+}
+
+function worker(
+  tables: Awaited<ReturnType<typeof freshTables>>,
+  shard: number,
+  shards: number,
+  log: Log = new CapturingLog(),
+): HeartbeatWorker {
+  return new HeartbeatWorker({
+    shard,
+    shards,
+    registry: tables.registry,
+    probe: new MetricsLoadProbe({ clock, timeoutMs: 5_000 }),
+    fleet: tables.views,
+    clock,
+    policy,
+    log,
+    // A failed scrape shows at once (the grace period has its own unit test).
+    unhealthyAfterMs: 0,
+    // Every tick reads the registry, so a change shows at the next tick.
+    registryRefreshMs: 0,
+  });
+}
+
+function simulated(index: number): SimulatedServer {
+  const server = fleet.servers[index];
+  if (!server) throw new Error(`no simulated server ${index}`);
   return server;
 }
 
@@ -82,8 +118,8 @@ function simulated(id: string): SimulatedServer {
  * drained: an unread, unreferenced fetch body is cancelled when garbage-collected (undici), which would
  * free the slot behind the test's back.
  */
-function openStreams(id: string, count: number): void {
-  const { baseUrl } = simulated(id);
+function openStreams(index: number, count: number): void {
+  const { baseUrl } = simulated(index);
   for (let i = 0; i < count; i++) {
     const controller = new AbortController();
     streams.push(controller);
@@ -102,103 +138,223 @@ function openStreams(id: string, count: number): void {
   }
 }
 
+async function releaseStreams(): Promise<void> {
+  for (const stream of streams.splice(0)) stream.abort();
+  for (let index = 0; index < fleet.servers.length; index++) await settled(index, 0, 0);
+}
+
 /** Waits (no deadline of its own: the test time-out bounds it) until the server holds these sequences. */
-async function settled(id: string, running: number, waiting: number): Promise<void> {
-  const { handle } = simulated(id);
+async function settled(index: number, running: number, waiting: number): Promise<void> {
+  const { handle } = simulated(index);
   while (handle.stats().running !== running || handle.stats().waiting !== waiting) await sleep(10);
 }
 
-async function serverItem(id: string) {
-  const output = await db.doc.send(
-    new GetCommand({
-      TableName: db.tableNames.FleetTable,
-      Key: { pk: `SERVER#${id}` },
-      ConsistentRead: true,
-    }),
-  );
-  return output.Item;
+function find(servers: readonly ServerLoad[] | undefined, id: string): ServerLoad | undefined {
+  return servers?.find((server) => server.id === id);
 }
 
-async function tickAfter(ms: number) {
-  clock.t += ms;
-  return runHeartbeatTick(deps);
-}
-
-describe('heartbeat on the simulated fleet and dynalite', () => {
+describe('HeartbeatWorker, one shard, on the simulated fleet and dynalite', () => {
   it('follows load, a killed server, overload and the cool-down back to normal', async () => {
-    // Idle fleet: three healthy servers, normal mode.
+    // Prepare: three healthy servers in the registry.
+    await releaseStreams();
+    const tables = await freshTables();
+    const log = new CapturingLog();
+    for (const [index, id] of ['gpu-1', 'gpu-2', 'gpu-3'].entries()) {
+      await tables.registry.put({
+        id,
+        baseUrl: simulated(index).baseUrl,
+        capacity: CAPACITY,
+        status: 'active',
+      });
+    }
+    const heartbeat = worker(tables, 0, 1, log);
+    const tickAfter = (ms: number) => {
+      clock.t += ms;
+      return heartbeat.tick();
+    };
+
+    // Act + Assess, step by step. Idle fleet: three healthy servers, normal mode.
     const idle = await tickAfter(0);
-    expect(idle).toMatchObject({ mode: 'normal', load: 0, version: 1 });
-    expect(await serverItem('gpu-2')).toMatchObject({
+    expect(idle).toMatchObject({ shard: 0, mode: 'normal', load: 0, version: 1 });
+    expect(find((await tables.views.getView(0, { consistent: true }))?.servers, 'gpu-2')).toEqual({
       id: 'gpu-2',
-      base_url: simulated('gpu-2').baseUrl,
+      baseUrl: simulated(1).baseUrl,
       running: 0,
       waiting: 0,
+      kvCacheUsage: 0,
+      completedTotal: 0,
       capacity: CAPACITY,
       healthy: true,
-      updated_at: clock.t,
+      updatedAt: clock.t,
     });
 
-    // Load on one server: 2 running + 1 waiting on gpu-1 shows in its item and in the fleet load.
-    openStreams('gpu-1', 3);
-    await settled('gpu-1', 2, 1);
+    // Load on one server: 2 running + 1 waiting on gpu-1 shows in the stored view and in the fleet load.
+    openStreams(0, 3);
+    await settled(0, 2, 1);
     const loaded = await tickAfter(1000);
-    expect(await serverItem('gpu-1')).toMatchObject({ running: 2, waiting: 1, healthy: true });
-    expect((await serverItem('gpu-1'))?.kv_cache_usage).toBeGreaterThan(0);
+    const loadedServer = find((await tables.views.getView(0, { consistent: true }))?.servers, 'gpu-1');
+    expect(loadedServer).toMatchObject({ running: 2, waiting: 1, healthy: true });
+    expect(loadedServer?.kvCacheUsage).toBeGreaterThan(0);
     expect(loaded.mode).toBe('normal');
     expect(loaded.load).toBeCloseTo(3 / 12);
+    expect(loaded.totals).toMatchObject({ shard: 0, used: 3, capacity: 12, safeServers: 3 });
 
     // A killed server turns unhealthy, keeps no numbers, and leaves the load to the others.
-    await simulated('gpu-3').handle.kill();
+    await simulated(2).handle.kill();
     const degraded = await tickAfter(1000);
-    expect(await serverItem('gpu-3')).toMatchObject({ running: 0, waiting: 0, healthy: false });
-    expect(degraded.servers.find((server) => server.id === 'gpu-3')?.healthy).toBe(false);
+    expect(find((await tables.views.getView(0, { consistent: true }))?.servers, 'gpu-3')).toMatchObject({
+      running: 0,
+      waiting: 0,
+      healthy: false,
+    });
+    expect(find(degraded.servers, 'gpu-3')).not.toHaveProperty('kvCacheUsage');
     expect(degraded.load).toBeCloseTo(3 / 8);
-    expect(logged.some((line) => line.startsWith('warn inference server unhealthy {"server":"gpu-3"}'))).toBe(
-      true,
-    );
+    expect(log.lines).toContain('warn inference server unhealthy {"server":"gpu-3"}');
 
     // Overload: gpu-2 full (2 + 2) → 7 of 8 → free tier shed.
-    openStreams('gpu-2', 4);
-    await settled('gpu-2', 2, 2);
+    openStreams(1, 4);
+    await settled(1, 2, 2);
     const shedding = await tickAfter(1000);
     expect(shedding.mode).toBe('shed_free');
     expect(shedding.load).toBeCloseTo(7 / 8);
 
     // One more on gpu-1 → 8 of 8 → saturated.
-    openStreams('gpu-1', 1);
-    await settled('gpu-1', 2, 2);
+    openStreams(0, 1);
+    await settled(0, 2, 2);
     const saturated = await tickAfter(1000);
     expect(saturated.mode).toBe('saturated');
     expect(saturated.load).toBeCloseTo(1);
 
     // Release: the load drops, but free tier waits for the cool-down.
     for (const stream of streams.splice(0)) stream.abort();
-    await settled('gpu-1', 0, 0);
-    await settled('gpu-2', 0, 0);
+    await settled(0, 0, 0);
+    await settled(1, 0, 0);
     const released = await tickAfter(1000);
     expect(released).toMatchObject({ mode: 'shed_free', load: 0, belowSince: clock.t });
-    await simulated('gpu-3').handle.restart();
+    await simulated(2).handle.restart();
     const almost = await tickAfter(policy.freeCooldownMs - 1);
     expect(almost.mode).toBe('shed_free');
     expect(almost.servers.every((server) => server.healthy)).toBe(true);
+    expect(log.lines).toContain('info inference server recovered {"server":"gpu-3"}');
 
     const back = await tickAfter(1);
     expect(back).toMatchObject({ mode: 'normal', freeAdmitRatio: 1, load: 0 });
 
-    // The stored state is the one the last tick returned, and versions went up by one a tick.
-    expect(await deps.fleet.getState()).toEqual(back);
+    // The stored view is the one the last tick returned, and versions went up by one a tick.
+    expect(await tables.views.getView(0, { consistent: true })).toEqual(back);
     expect(back.version).toBe(8);
-    const changes = logged
-      .filter((line) => line.startsWith('info fleet mode changed'))
-      .map((line) => JSON.parse(line.slice('info fleet mode changed '.length)))
-      .map((extra: { from: string | null; to: string }) => `${extra.from}→${extra.to}`);
-    expect(changes).toEqual([
+    expect(log.modeChanges()).toEqual([
       'null→normal',
       'normal→shed_free',
       'shed_free→saturated',
       'saturated→shed_free',
       'shed_free→normal',
     ]);
+  });
+
+  it('follows the registry: a drained server is scraped but carries no load, a removed one leaves', async () => {
+    // Prepare
+    await releaseStreams();
+    const tables = await freshTables();
+    for (const [index, id] of ['gpu-1', 'gpu-2', 'gpu-3'].entries()) {
+      await tables.registry.put({
+        id,
+        baseUrl: simulated(index).baseUrl,
+        capacity: CAPACITY,
+        status: 'active',
+      });
+    }
+    const heartbeat = worker(tables, 0, 1);
+    openStreams(0, 2);
+    await settled(0, 2, 0);
+    clock.t += 1000;
+    const before = await heartbeat.tick();
+
+    // Act
+    await tables.registry.setStatus('gpu-1', 'draining');
+    await tables.registry.remove('gpu-3');
+    clock.t += 1000;
+    const after = await heartbeat.tick();
+
+    // Assess
+    expect(before.load).toBeCloseTo(2 / 12);
+    expect(after.servers.map((server) => server.id)).toEqual(['gpu-1', 'gpu-2']);
+    expect(find(after.servers, 'gpu-1')).toMatchObject({ draining: true, healthy: true, running: 2 });
+    expect(after.totals).toMatchObject({ used: 0, capacity: CAPACITY, safeServers: 1 });
+    expect(after.load).toBe(0);
+    expect(find((await tables.views.getView(0))?.servers, 'gpu-1')?.draining).toBe(true);
+  });
+});
+
+describe('HeartbeatWorker, two shards, on the simulated fleet and dynalite', () => {
+  it('scrapes only its shard, and every view carries the fleet-wide load from both shards', async () => {
+    // Prepare: gpu-0 and gpu-2 hash to shard 0 of 2, gpu-1 to shard 1 (domain/fleet-shards.ts).
+    await releaseStreams();
+    const tables = await freshTables();
+    const ids = ['gpu-0', 'gpu-1', 'gpu-2'];
+    expect(ids.map((id) => shardOf(id, 2))).toEqual([0, 1, 0]);
+    for (const [index, id] of ids.entries()) {
+      await tables.registry.put({
+        id,
+        baseUrl: simulated(index).baseUrl,
+        capacity: CAPACITY,
+        status: 'active',
+      });
+    }
+    const first = worker(tables, 0, 2);
+    const second = worker(tables, 1, 2);
+    openStreams(1, 3);
+    await settled(1, 2, 1);
+
+    // Act: shard 0 ticks before shard 1 has a view, then both once more.
+    clock.t += 1000;
+    const lonely = await first.tick();
+    const secondView = await second.tick();
+    // One totals refresh later, shard 0 has read shard 1's totals.
+    clock.t += DEFAULT_TOTALS_REFRESH_MS;
+    const firstView = await first.tick();
+
+    // Assess
+    expect(lonely.load).toBe(0);
+    expect(firstView.servers.map((server) => server.id)).toEqual(['gpu-0', 'gpu-2']);
+    expect(secondView.servers.map((server) => server.id)).toEqual(['gpu-1']);
+    expect(secondView.totals).toMatchObject({ shard: 1, used: 3, capacity: 4 });
+    expect(firstView.totals).toMatchObject({ shard: 0, used: 0, capacity: 8 });
+    // 3 sequences of 12 fleet-wide, in both views.
+    expect(secondView.load).toBeCloseTo(3 / 12);
+    expect(firstView.load).toBeCloseTo(3 / 12);
+    const stored = await tables.views.getShardTotals(2);
+    expect(stored.map((totals) => totals.shard).sort()).toEqual([0, 1]);
+  });
+
+  it('leaves a shard whose heartbeat stopped out of the fleet load once its totals are stale', async () => {
+    // Prepare
+    await releaseStreams();
+    const tables = await freshTables();
+    const ids = ['gpu-0', 'gpu-1', 'gpu-2'];
+    for (const [index, id] of ids.entries()) {
+      await tables.registry.put({
+        id,
+        baseUrl: simulated(index).baseUrl,
+        capacity: CAPACITY,
+        status: 'active',
+      });
+    }
+    const first = worker(tables, 0, 2);
+    const second = worker(tables, 1, 2);
+    openStreams(0, 2);
+    await settled(0, 2, 0);
+    clock.t += 1000;
+    await second.tick();
+    const withBoth = await first.tick();
+
+    // Act: shard 1's heartbeat is gone for longer than staleAfterMs plus a totals refresh.
+    clock.t += policy.staleAfterMs + DEFAULT_TOTALS_REFRESH_MS + 1;
+    const alone = await first.tick();
+
+    // Assess: 2 of 12 with both shards; 2 of shard 0's 8 once shard 1 no longer counts.
+    expect(withBoth.load).toBeCloseTo(2 / 12);
+    expect(alone.load).toBeCloseTo(2 / 8);
+    expect(alone.servers.map((server) => server.id)).toEqual(['gpu-0', 'gpu-2']);
   });
 });
