@@ -12,6 +12,7 @@
  *   serverError → 500 InternalServerError (the SDK retries it as a transient error)
  *   ambiguous   → the write IS applied, then answered 500 (DynamoDB documents that a 500 may follow an
  *                 applied write; a retry then meets its own write)
+ *   hang        → never answered: the request stays open until the client gives up (its time-out)
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -29,6 +30,8 @@ export interface FaultRates {
   readonly serverError: number;
   /** Share of writes applied and then answered 500, 0..1. Default 0. */
   readonly ambiguous?: number;
+  /** Share of writes never answered (a hung call), 0..1. Default 0. */
+  readonly hang?: number;
   /** Only writes to these tables are refused; all tables when absent. */
   readonly tables?: readonly string[];
 }
@@ -41,6 +44,7 @@ export interface FaultProxyStats {
   readonly throttled: number;
   readonly serverErrors: number;
   readonly ambiguous: number;
+  readonly hung: number;
   /** Every request forwarded to the target (reads and applied writes). */
   readonly forwarded: number;
   /** Refusals by operation. */
@@ -84,14 +88,14 @@ const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 function validateRates(rates: FaultRates): FaultRates {
-  const { throttle, serverError, ambiguous = 0 } = rates;
-  for (const [name, value] of Object.entries({ throttle, serverError, ambiguous })) {
+  const { throttle, serverError, ambiguous = 0, hang = 0 } = rates;
+  for (const [name, value] of Object.entries({ throttle, serverError, ambiguous, hang })) {
     if (!(typeof value === 'number' && value >= 0 && value <= 1)) {
       throw new Error(`fault rate ${name} must be within 0..1, got ${String(value)}`);
     }
   }
-  if (throttle + serverError + ambiguous > 1) throw new Error('fault rates add up to more than 1');
-  return { ...rates, ambiguous };
+  if (throttle + serverError + ambiguous + hang > 1) throw new Error('fault rates add up to more than 1');
+  return { ...rates, ambiguous, hang };
 }
 
 /** The simulated fleet's seedable generator, so a seed replays the same faults. */
@@ -143,16 +147,18 @@ const throttleMessage =
   'The level of configured provisioned throughput for the table was exceeded. ' +
   'Consider increasing your provisioning level with the UpdateTable API.';
 
+type FaultKind = TargetedFault['kind'] | 'hang';
+
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   const host = options.host ?? '127.0.0.1';
   const random = options.random ?? seededRandom(options.seed ?? 1);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let current = validateRates(options.rates ?? NO_FAULTS);
-  const counters = { writes: 0, throttled: 0, serverErrors: 0, ambiguous: 0, forwarded: 0 };
+  const counters = { writes: 0, throttled: 0, serverErrors: 0, ambiguous: 0, hung: 0, forwarded: 0 };
   const refusedByOperation: Record<string, number> = {};
   const targeted: { fault: TargetedFault; left: number }[] = [];
-  const takeTargeted = (operation: string, body: Buffer): TargetedFault['kind'] | undefined => {
+  const takeTargeted = (operation: string, body: Buffer): FaultKind | undefined => {
     const text = body.toString('utf8');
     const index = targeted.findIndex(
       ({ fault }) =>
@@ -216,9 +222,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           if (draw < rates.throttle) fault = 'throttle';
           else if (draw < rates.throttle + rates.serverError) fault = 'serverError';
           else if (draw < rates.throttle + rates.serverError + ambiguous) fault = 'ambiguous';
+          else if (draw < rates.throttle + rates.serverError + ambiguous + (rates.hang ?? 0)) fault = 'hang';
         }
       }
       if (fault !== undefined) refusedByOperation[operation] = (refusedByOperation[operation] ?? 0) + 1;
+      if (fault === 'hang') {
+        // Held open with no answer; close() ends it with the other connections.
+        counters.hung++;
+        return;
+      }
       if (fault === 'throttle') {
         counters.throttled++;
         sendAwsError(res, 400, 'ProvisionedThroughputExceededException', throttleMessage);
