@@ -107,7 +107,7 @@ export class Observability extends Construct {
     // Three minutes, because a scheduled rule fires "within the minute" and one minute may hold 0 runs.
     this.heartbeatMissingAlarm = this.alarm('HeartbeatMissing', {
       description:
-        'No heartbeat run for 3 minutes (rule disabled, throttled or deleted): admission is blind.',
+        'No heartbeat run for 3 minutes (rule disabled, throttled or deleted): views age (admission grows conservative, never refuses everyone).',
       metric: heartbeatFunction.metricInvocations({ period: MINUTE, statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -232,7 +232,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Prompts routed, by server',
-        // A search, so servers added through the inferenceServers context appear without a redeploy.
+        // A search, so servers added to the registry (npm run fleet) appear without a redeploy.
         left: [
           new MathExpression({
             expression: `SEARCH('{${props.namespace},server,service} MetricName="PromptsRouted"', 'Sum', 60)`,
