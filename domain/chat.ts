@@ -71,9 +71,6 @@ export interface ActiveTurn {
   events(): AsyncGenerator<TurnEvent>;
 }
 
-/** How many servers a prompt may try before the first token (the chosen one plus one failover). */
-const MAX_SERVER_ATTEMPTS = 2;
-
 /** How long, once the first token is in hand, the in_progress write may still take before the start is parked. */
 const START_WRITE_GRACE_MS = 250;
 
@@ -365,7 +362,7 @@ export class ChatService {
     const { config, model } = this.deps;
     const tried = new Set<string>();
     let lastError: unknown;
-    for (let attempt = 0; attempt < MAX_SERVER_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < servers.attempts; attempt++) {
       const server = attempt === 0 ? firstServer : await servers.pick(tried);
       tried.add(server.id);
       const attemptController = new AbortController();

@@ -56,6 +56,14 @@ export interface FleetGateDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * Servers a prompt may try before its first token. A server that refuses for load (its bounded queue is
+ * full: 429/503) answers in milliseconds, and under a burst the views are a fraction of a second behind
+ * the servers: premium may try four, so a burst of free prompts that filled the chosen servers between
+ * two heartbeats does not cost a premium user the answer.
+ */
+const SERVER_ATTEMPTS: Readonly<Record<Tier, number>> = { free: 2, premium: 4 };
+
 /** How often a held premium prompt looks for a server again. */
 const PREMIUM_RECHECK_MS = 100;
 /** Own sends older than this are forgotten even if never released (a lost release must not leak). */
@@ -92,6 +100,7 @@ export class FleetGate implements Admission {
     }
     const first = state?.shard ?? shard;
     return {
+      attempts: SERVER_ATTEMPTS[tier],
       pick: async (exclude = new Set()) => {
         const holdUntil = this.deps.clock.now() + (tier === 'premium' ? (this.deps.premiumWaitMs ?? 0) : 0);
         let chosen = await this.choose(policy, tier, first, exclude);

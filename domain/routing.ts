@@ -13,8 +13,9 @@ import { type FleetPolicy, isRoutable, loadWith, type ServerLoad } from './fleet
  *
  * `trust` (viewTrust of the view's age) blends the draw from headroom (1, a fresh view) to an even
  * spread (0): a view frozen by a control-plane outage would otherwise keep steering every container onto
- * the servers that happened to be empty when it was taken, long after they filled up. At trust 0 the
- * last known loads are ignored; the servers' own bounded queues (429/503) and failover are the guard.
+ * the servers that happened to be empty when it was taken, long after they filled up. A server the last
+ * view showed past the ceiling stays out however old the view (that is the only evidence there is);
+ * the servers' own bounded queues (429/503) and failover guard the rest.
  */
 export interface ChooseOptions {
   readonly now: number;
@@ -35,7 +36,7 @@ export function chooseServer(servers: readonly ServerLoad[], options: ChooseOpti
   for (const server of servers) {
     if (exclude.has(server.id) || !isRoutable(server)) continue;
     const headroom = ceiling - projectedLoad(server, now, policy, extraLoad.get(server.id) ?? 0);
-    if (headroom >= 0 || trust <= 0) {
+    if (headroom >= 0) {
       candidates.push({ server, headroom: Math.max(0, headroom) });
       total += Math.max(0, headroom);
     }

@@ -42,7 +42,7 @@
  *
  * Environment, read once at cold start: FLEET_TABLE_NAME, SERVER_REGISTRY_TABLE_NAME, FLEET_SHARDS (1),
  * HEARTBEAT_INTERVAL_SECONDS (0.5), SHED_FREE_AT (0.8), SATURATED_AT (1.0), FREE_COOLDOWN_SECONDS (120),
- * SERVER_STALE_SECONDS (3 × interval), HEARTBEAT_RUN_SECONDS (70), HEARTBEAT_PROBE_TIMEOUT_MS (500),
+ * SERVER_STALE_SECONDS (3 × interval), HEARTBEAT_RUN_SECONDS (70), HEARTBEAT_PROBE_TIMEOUT_MS (interval / 2 within 250–500),
  * REGISTRY_REFRESH_SECONDS (2), HEARTBEAT_TICK_TIMEOUT_MS (4 × interval, ≥ 2 s).
  */
 import { setMaxListeners } from 'node:events';
@@ -59,7 +59,12 @@ import { type HeartbeatDeps, HeartbeatWorker } from '../domain/heartbeat';
 import { systemClock } from '../domain/ports';
 import { fleetTable, serverRegistryTable } from '../lib/resources';
 import { getNumberFromEnv } from './commons/env';
-import { fleetPolicyFromEnv, fleetShardsFromEnv, heartbeatIntervalMs } from './commons/fleet-policy';
+import {
+  fleetPolicyFromEnv,
+  fleetShardsFromEnv,
+  heartbeatIntervalMs,
+  heartbeatProbeTimeoutMs,
+} from './commons/fleet-policy';
 import { logger } from './commons/logger';
 import { recordFleet } from './commons/metrics';
 import { withLogging } from './commons/middleware';
@@ -77,6 +82,11 @@ export interface HeartbeatLoopDeps {
   readonly clock: HeartbeatDeps['clock'];
   readonly log: HeartbeatDeps['log'];
   readonly intervalMs: number;
+  /**
+   * Offset of this worker's ticks within the interval: shard k of n ticks at k/n of it, so 64 workers do
+   * not scrape, read and write all at the same instant. Default 0.
+   */
+  readonly phaseMs?: number;
   /** A tick still running after this is aborted (its calls with it) and counted as failed. */
   readonly tickTimeoutMs: number;
   /** Called with each new view (metrics); optional so tests need not care. */
@@ -93,7 +103,7 @@ export interface HeartbeatRunResult {
 }
 
 /**
- * Ticks, then sleeps until the next interval boundary (epoch-aligned), until `until(nextTickAt)` says
+ * Ticks, then sleeps until the next interval boundary (epoch-aligned, plus the worker's phase), until `until(nextTickAt)` says
  * stop or the signal aborts. A failed or hung tick is logged and the loop goes on: the next one may
  * succeed, and throwing would make Lambda retry the invocation on top of the next scheduled one.
  */
@@ -126,7 +136,8 @@ export async function runHeartbeat(
     }
     ticks++;
     const now = deps.clock.now();
-    const nextTickAt = (Math.floor(now / deps.intervalMs) + 1) * deps.intervalMs;
+    const phase = deps.phaseMs ?? 0;
+    const nextTickAt = (Math.floor((now - phase) / deps.intervalMs) + 1) * deps.intervalMs + phase;
     if (deps.signal?.aborted || until(nextTickAt)) break;
     await wait(nextTickAt - now, deps.signal);
   }
@@ -160,8 +171,7 @@ export function heartbeatDepsFromEnv(shard: number): HeartbeatLoopDeps & { reado
     registry: new DynamoDbServerRegistry(documentClient, tableNameFromEnv(serverRegistryTable)),
     probe: new MetricsLoadProbe({
       clock: systemClock,
-      // Not tied to the interval: a busy server answering in 200 ms is alive, and a slow tick only slips.
-      timeoutMs: getNumberFromEnv('HEARTBEAT_PROBE_TIMEOUT_MS', 500),
+      timeoutMs: heartbeatProbeTimeoutMs(),
       log: logger,
     }),
     fleet: new DynamoDbFleetRepository(documentClient, tableNameFromEnv(fleetTable)),
@@ -175,6 +185,7 @@ export function heartbeatDepsFromEnv(shard: number): HeartbeatLoopDeps & { reado
     clock: systemClock,
     log: logger,
     intervalMs,
+    phaseMs: (shard / shards) * intervalMs,
     tickTimeoutMs: getNumberFromEnv('HEARTBEAT_TICK_TIMEOUT_MS', Math.max(2_000, 4 * intervalMs)),
     onState: fleetMetricsEvery(10_000),
     runForMs: getNumberFromEnv('HEARTBEAT_RUN_SECONDS', DEFAULT_RUN_SECONDS) * 1000,

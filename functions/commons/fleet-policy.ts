@@ -24,6 +24,18 @@ export function heartbeatIntervalMs(): number {
 }
 
 /**
+ * HEARTBEAT_PROBE_TIMEOUT_MS: one /metrics scrape. Half the interval, but within 250–500 ms: a busy server
+ * answering in 200 ms is alive (a failed scrape keeps its last report for a while anyway), and a tick
+ * waiting on a hung one only slips.
+ */
+export function heartbeatProbeTimeoutMs(): number {
+  return getNumberFromEnv(
+    'HEARTBEAT_PROBE_TIMEOUT_MS',
+    Math.min(500, Math.max(250, heartbeatIntervalMs() / 2)),
+  );
+}
+
+/**
  * FLEET_SHARDS: heartbeat shards, one view item each (domain/fleet-shards.ts); 1, 2, 4 … 64. Default 1
  * (one view holds the whole fleet: right up to a few dozen servers); CDK sets it from the `fleetShards`
  * context. The heartbeat and the chat function must agree on it.

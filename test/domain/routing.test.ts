@@ -107,8 +107,9 @@ describe('chooseServer on an old view', () => {
     { ...base, id: 'full', running: 10 },
   ];
 
-  it('spreads evenly and ignores the last known loads once the view is not trusted', () => {
+  it('spreads evenly once the view is not trusted, but never onto a server it last saw full', () => {
     // Prepare: each pick draws twice (blend, then the index): the index draws alternate ends
+    const roomy = [...servers, { ...base, id: 'busy', running: 8 }];
     const draws = [0.5, 0.1, 0.5, 0.9];
     let i = 0;
     const random = () => draws[i++ % draws.length] ?? 0;
@@ -116,11 +117,11 @@ describe('chooseServer on an old view', () => {
     const picks = new Set(
       Array.from(
         { length: 4 },
-        () => chooseServer(servers, { now: 0, policy: defaultFleetPolicy, random, trust: 0 })?.id,
+        () => chooseServer(roomy, { now: 0, policy: defaultFleetPolicy, random, trust: 0 })?.id,
       ),
     );
-    // Assess: the server full minutes ago may have drained; its own refusal is the guard
-    expect(picks).toEqual(new Set(['empty', 'full']));
+    // Assess: headroom no longer weighs (the busy one is drawn as often), the full one stays out
+    expect(picks).toEqual(new Set(['empty', 'busy']));
   });
 
   it('never picks a draining server, whatever the trust', () => {

@@ -147,6 +147,20 @@ describe('runHeartbeat', () => {
     expect(states.map((state) => state.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("ticks at its phase within the interval, so the shards' workers do not all fire at once", async () => {
+    // Prepare: the clock stands at 250 ms past a boundary (interval 1 s), the phase is 300 ms
+    const clock = new FakeClock();
+    const start = clock.t;
+    const scripted = scriptedWorker(clock);
+    const { deps, sleeps } = loopDeps(clock, scripted.worker);
+
+    // Act
+    await module.runHeartbeat({ ...deps, phaseMs: 300 }, (nextTickAt) => nextTickAt - start >= 2_000);
+
+    // Assess: 300 ms past each boundary
+    expect(sleeps).toEqual([50, 1000]);
+  });
+
   it('logs a failed tick and goes on', async () => {
     // Prepare
     const clock = new FakeClock();
@@ -337,6 +351,8 @@ describe('heartbeatDepsFromEnv', () => {
     expect(deps.intervalMs).toBe(50);
     expect(deps.runForMs).toBe(200);
     expect(deps.tickTimeoutMs).toBe(10_000);
+    // Shard 1 of 2 ticks half an interval after shard 0.
+    expect(deps.phaseMs).toBe(25);
     // The worker reads its shard's servers from the registry table, not from INFERENCE_SERVERS.
     expect(view.shard).toBe(1);
     expect(view.servers.map((server) => [server.id, server.capacity, server.healthy])).toEqual([
