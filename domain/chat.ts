@@ -352,7 +352,12 @@ export class ChatService {
     }
   }
 
-  /** Opens a stream on a chosen server and waits for its first content; fails over once before any token. */
+  /**
+   * Opens a stream on a chosen server and waits for its first content. Before any token it fails over:
+   * once after any failure, and on to `servers.attempts` servers while they refuse for load (a full
+   * server answers 429/503 at once; a slow or dead one has already cost a time-out). When no server may
+   * take the one failover, the prompt is refused for load; past it, the last server's failure stands.
+   */
   private async openStream(
     messages: ChatMessage[],
     signal: AbortSignal,
@@ -363,7 +368,17 @@ export class ChatService {
     const tried = new Set<string>();
     let lastError: unknown;
     for (let attempt = 0; attempt < servers.attempts; attempt++) {
-      const server = attempt === 0 ? firstServer : await servers.pick(tried);
+      if (attempt >= 2 && toDomainError(lastError).code !== 'overloaded') break;
+      let server = firstServer;
+      if (attempt > 0) {
+        try {
+          server = await servers.pick(tried);
+        } catch (error) {
+          // No server for the one failover: refused like at admission. Past it, the last failure stands.
+          if (attempt === 1) throw error;
+          break;
+        }
+      }
       tried.add(server.id);
       const attemptController = new AbortController();
       const onTurnAbort = () => attemptController.abort(signal.reason);
