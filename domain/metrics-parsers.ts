@@ -6,8 +6,8 @@
  * values (\\, \", \n), NaN / ±Inf values and optional millisecond timestamps. Anything else is an error
  * naming the line: a half-read scrape must not pass for an idle server.
  *
- * `parseServerMetrics` recognises the engine by its metric names (see /work/shared/NOTES.md) and sums the
- * running and waiting gauges over their label sets (several `model_name` or data-parallel `engine` series).
+ * `parseServerMetrics` recognises the engine by its metric names (the shared engineering notes, "Inference
+ * servers' load metrics") and sums the running and waiting gauges over their label sets (several `model_name` or data-parallel `engine` series).
  */
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';

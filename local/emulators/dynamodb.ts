@@ -1,7 +1,7 @@
 /**
  * Local DynamoDB: dynalite in this process, on loopback, plus table creation from the one
  * definition in lib/resources.ts (local table name = the definition's `id`).
- * dynalite lacks transactions, TTL and ReturnValuesOnConditionCheckFailure: see /work/shared/NOTES.md.
+ * dynalite lacks transactions, TTL and ReturnValuesOnConditionCheckFailure: see the shared engineering notes, "Emulators".
  */
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';

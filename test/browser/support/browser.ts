@@ -6,7 +6,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 /** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The flags in /work/shared/NOTES.md; playwright adds --headless and the fresh --user-data-dir. */
+/** The flags of the shared engineering notes ("Emulators", Debian Chromium); playwright adds --headless and the fresh --user-data-dir. */
 const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
