@@ -95,7 +95,7 @@ export class FleetGate implements Admission {
     const shard = this.randomShard();
     const state = (await this.view(shard)) ?? (await this.fallbackView(shard));
     if (policy.kind === 'load_based') {
-      const decision = admit(state, tier, this.deps.clock.now(), this.deps.random(), this.deps.policy);
+      const decision = admit(state, tier, this.deps.random());
       if (!decision.admitted) throw this.refusal(tier, retryAttempt, decision.reason);
     }
     const first = state?.shard ?? shard;

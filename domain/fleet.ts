@@ -352,13 +352,7 @@ export type AdmissionDecision =
  * Only the absence of any view refuses everyone; an old view does not (static stability): its mode still
  * sheds free tier, and routing, more conservative as the view ages, decides the rest.
  */
-export function admit(
-  state: FleetState | undefined,
-  tier: Tier,
-  _now: number,
-  random: number,
-  _policy: FleetPolicy,
-): AdmissionDecision {
+export function admit(state: FleetState | undefined, tier: Tier, random: number): AdmissionDecision {
   if (!state) return { admitted: false, reason: 'no_fleet_data' };
   // Saturated means no server below its safe threshold. Free tier is refused outright; a premium prompt goes
   // on to routing, which refuses it exactly when no server is safe in this container's freshest estimate

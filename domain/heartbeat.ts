@@ -74,11 +74,6 @@ export class HeartbeatWorker {
 
   constructor(private readonly deps: HeartbeatDeps) {}
 
-  /** The servers this worker scraped at its last registry read (ids only matter to callers). */
-  get serverCount(): number {
-    return this.servers?.length ?? 0;
-  }
-
   async tick(signal?: AbortSignal): Promise<FleetState> {
     const { fleet, clock, policy, shard, shards } = this.deps;
     const options = signal ? { signal } : {};

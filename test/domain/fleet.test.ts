@@ -206,14 +206,15 @@ describe('admit', () => {
     // Routing then decides, with its fresher per-server estimate, whether any server is still safe.
     ['saturated lets premium on to routing', { ...base, mode: 'saturated' }, 'premium', 0, true],
   ] as const)('%s', (_name, state, tier, random, expected) => {
-    expect(admit(state, tier, 1000, random, policy).admitted).toBe(expected);
+    expect(admit(state, tier, random).admitted).toBe(expected);
   });
 
   it('refuses everyone only without any view; an old view still admits', () => {
-    expect(admit(undefined, 'premium', 0, 0, policy)).toEqual({ admitted: false, reason: 'no_fleet_data' });
-    const hourLater = 1000 + 3_600_000;
-    expect(admit(base, 'premium', hourLater, 0, policy).admitted).toBe(true);
-    expect(admit(base, 'free', hourLater, 0, policy).admitted).toBe(true);
+    expect(admit(undefined, 'premium', 0)).toEqual({ admitted: false, reason: 'no_fleet_data' });
+    // The view's age is no input at all: an hour-old view admits like a fresh one.
+    const hourOld = { ...base, updatedAt: base.updatedAt - 3_600_000 };
+    expect(admit(hourOld, 'premium', 0).admitted).toBe(true);
+    expect(admit(hourOld, 'free', 0).admitted).toBe(true);
   });
 });
 
