@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function';
 import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
 import { STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
+import { DEFAULT_FLEET_SETTINGS, fleetEnvironment } from '../../lib/fleet-settings';
 import {
   backgroundFunctions,
   chatTable,
@@ -24,8 +25,6 @@ import { StatefulStack } from '../../lib/stateful-stack';
 import {
   CORS_ALLOWED_HEADERS,
   CORS_EXPOSED_HEADERS,
-  DEFAULT_FLEET_SETTINGS,
-  fleetEnvironment,
   StatelessStack,
   type StatelessStackProps,
   TARGETS_PER_RULE,
