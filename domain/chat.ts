@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ChatRequest } from './chat-request';
 import { buildContext } from './context';
-import { DomainError, type ErrorCode, isDomainError } from './errors';
+import { DomainError, type ErrorCode, errorName, isDomainError } from './errors';
+import { openFirstToken, toDomainError } from './first-token';
 import type { Admission } from './fleet-gate';
 import { ulid } from './ids';
 import type {
@@ -19,7 +20,7 @@ import type {
   TurnRepository,
   TurnWriteQueue,
 } from './ports';
-import type { Caller, ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
+import type { Caller, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface ChatConfig {
   readonly model: string;
@@ -201,12 +202,12 @@ export class ChatService {
     };
 
     try {
-      const { server, iterator, first } = await this.openStream(
-        context.messages,
-        controller.signal,
+      const { server, iterator, first } = await openFirstToken(this.deps, {
+        messages: context.messages,
+        signal: controller.signal,
         servers,
         firstServer,
-      );
+      });
       streamingOn = server;
       await this.ensureDurable(turn, started);
       // Only now can the client know the message id and ask to stop: polling before would be wasted reads.
@@ -352,76 +353,6 @@ export class ChatService {
     }
   }
 
-  /**
-   * Opens a stream on a chosen server and waits for its first content. Before any token it fails over:
-   * once after any failure, and on to `servers.attempts` servers while they refuse for load (a full
-   * server answers 429/503 at once; a slow or dead one has already cost a time-out). When no server may
-   * take the one failover, the prompt is refused for load; past it, the last server's failure stands.
-   */
-  private async openStream(
-    messages: ChatMessage[],
-    signal: AbortSignal,
-    servers: ServerSelector,
-    firstServer: InferenceServer,
-  ): Promise<{ server: InferenceServer; iterator: AsyncIterator<ModelChunk>; first: ModelChunk }> {
-    const { config, model } = this.deps;
-    const tried = new Set<string>();
-    let lastError: unknown;
-    for (let attempt = 0; attempt < servers.attempts; attempt++) {
-      if (attempt >= 2 && toDomainError(lastError).code !== 'overloaded') break;
-      let server = firstServer;
-      if (attempt > 0) {
-        try {
-          server = await servers.pick(tried);
-        } catch (error) {
-          // No server for the one failover: refused like at admission. Past it, the last failure stands.
-          if (attempt === 1) throw error;
-          break;
-        }
-      }
-      tried.add(server.id);
-      const attemptController = new AbortController();
-      const onTurnAbort = () => attemptController.abort(signal.reason);
-      signal.addEventListener('abort', onTurnAbort, { once: true });
-      const timer = setTimeout(
-        () =>
-          attemptController.abort(
-            new DomainError('upstream_timeout', 'The AI server did not start answering in time.'),
-          ),
-        config.firstTokenTimeoutMs,
-      );
-      try {
-        const stream = await model.stream(server, {
-          model: config.model,
-          messages,
-          maxTokens: config.maxAnswerTokens,
-          signal: attemptController.signal,
-        });
-        const iterator = stream[Symbol.asyncIterator]();
-        const first = await firstMeaningfulChunk(iterator, attemptController.signal);
-        clearTimeout(timer);
-        return { server, iterator, first };
-      } catch (error) {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onTurnAbort);
-        attemptController.abort();
-        servers.release(server);
-        lastError =
-          attemptController.signal.reason instanceof DomainError ? attemptController.signal.reason : error;
-        this.deps.log.warn('inference attempt failed before the first token', {
-          server: server.id,
-          attempt,
-          error: errorName(lastError),
-        });
-        if (signal.aborted) break;
-      }
-    }
-    const failure = toDomainError(lastError);
-    // Servers that refused for load (429/503) mean the fleet is busy: the caller's tier decides Retry-After.
-    if (failure.code === 'overloaded') throw servers.overloaded();
-    throw failure;
-  }
-
   private async *continueTurn(
     turn: NewTurn,
     first: ModelChunk,
@@ -511,19 +442,6 @@ export class ChatService {
   }
 }
 
-async function firstMeaningfulChunk(
-  iterator: AsyncIterator<ModelChunk>,
-  signal: AbortSignal,
-): Promise<ModelChunk> {
-  for (;;) {
-    if (signal.aborted) throw signal.reason;
-    const next = await iterator.next();
-    if (next.done)
-      throw new DomainError('upstream_error', 'The AI server closed the stream without an answer.');
-    if (next.value.type === 'done' || next.value.text.length > 0) return next.value;
-  }
-}
-
 /** What makes two POST /chat requests "the same" for an Idempotency-Key. */
 function hashRequest(request: ChatRequest): string {
   return createHash('sha256')
@@ -539,15 +457,4 @@ const REPLAYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 
 function toErrorCode(code: string | undefined): ErrorCode {
   return code !== undefined && REPLAYABLE_CODES.has(code) ? (code as ErrorCode) : 'upstream_error';
-}
-
-function toDomainError(error: unknown): DomainError {
-  if (isDomainError(error)) return error;
-  return new DomainError('upstream_error', 'The AI server failed to answer.');
-}
-
-export function errorName(error: unknown): string {
-  if (isDomainError(error)) return error.code;
-  if (error instanceof Error) return error.name;
-  return typeof error;
 }

@@ -35,3 +35,10 @@ export const invalidRequest = (message: string) => new DomainError('invalid_requ
 export const OVERLOADED_MESSAGE = 'Our AI servers are busy. Please try again shortly.';
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** A name for logs: the error code of a domain error, else the error's class name; never its message. */
+export function errorName(error: unknown): string {
+  if (isDomainError(error)) return error.code;
+  if (error instanceof Error) return error.name;
+  return typeof error;
+}

@@ -13,6 +13,7 @@
  * scrape started, it comes from the same tick and the loser keeps it (writing again would step the free
  * admit ratio twice for one observation); otherwise the loser recomputes from it, a bounded number of times.
  */
+import { errorName } from './errors';
 import {
   type FleetPolicy,
   type FleetState,
@@ -206,8 +207,6 @@ function unhealthy(server: RegisteredServer): Omit<ServerLoad, 'updatedAt'> {
     healthy: false,
   };
 }
-
-const errorName = (error: unknown) => (error instanceof Error ? error.name : 'unknown');
 
 /** A finite number for logs (JSON has no Infinity). */
 const loggable = (value: number) => (Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null);
