@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ChatRequest } from './chat-request';
 import { buildContext } from './context';
-import { DomainError, type ErrorCode, errorName, isDomainError } from './errors';
+import { DomainError, errorName, isDomainError } from './errors';
 import { openFirstToken, toDomainError } from './first-token';
 import type { Admission } from './fleet-gate';
+import { replayClaim, stillAnswering } from './idempotent-replay';
 import { ulid } from './ids';
 import type {
   Clock,
@@ -75,9 +76,6 @@ export interface ActiveTurn {
 /** How long, once the first token is in hand, the in_progress write may still take before the start is parked. */
 const START_WRITE_GRACE_MS = 250;
 
-/** Beyond the longest turn: time for a parked start write to reach the table before a key counts as abandoned. */
-const ABANDONED_CLAIM_MARGIN_MS = 60_000;
-
 /** Abort reason when the owner pressed stop: not an error, the turn ends `stopped`. */
 const STOPPED = Symbol('stopped');
 
@@ -98,7 +96,7 @@ export class ChatService {
     if (request.idempotencyKey) {
       const existing = await this.deps.idempotency.get(caller.userId, request.idempotencyKey);
       if (existing) {
-        const replayed = await this.replay(caller, existing, requestHash);
+        const replayed = await replayClaim(this.deps, caller, existing, requestHash);
         if (replayed) return replayed;
         abandoned = existing;
       }
@@ -127,12 +125,12 @@ export class ChatService {
     if (abandoned) {
       // The attempt that held the key died before its turn was ever recorded: this retry takes the key over.
       const tookOver = await this.deps.idempotency.takeOver(caller.userId, key, abandoned.messageId, claim);
-      if (!tookOver) throw this.stillAnswering();
+      if (!tookOver) throw stillAnswering();
     } else {
       const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
       if (holder) {
-        const replayed = await this.replay(caller, holder, requestHash);
-        if (!replayed) throw this.stillAnswering();
+        const replayed = await replayClaim(this.deps, caller, holder, requestHash);
+        if (!replayed) throw stillAnswering();
         return replayed;
       }
     }
@@ -263,66 +261,6 @@ export class ChatService {
     return timer;
   }
 
-  /** What an earlier attempt with the same Idempotency-Key became. */
-  /**
-   * What an earlier attempt with the same Idempotency-Key became; undefined when that attempt is known dead
-   * without ever having recorded its turn (its claim is older than the longest turn), so the key may be taken over.
-   */
-  private async replay(
-    caller: Caller,
-    claim: IdempotencyClaim,
-    requestHash: string,
-  ): Promise<ActiveTurn | undefined> {
-    if (claim.requestHash !== requestHash) {
-      throw new DomainError('conflict', 'This Idempotency-Key was already used with a different request.');
-    }
-    const turn = await this.deps.repository.getTurn(caller.userId, claim.messageId);
-    if (!turn) {
-      if (this.deps.clock.now() - claim.claimedAt > this.deps.config.maxTurnMs + ABANDONED_CLAIM_MARGIN_MS) {
-        return undefined;
-      }
-      // Not a message id: the turn it names may never exist (the attempt may still be refused or die).
-      throw this.stillAnswering();
-    }
-    if (turn.status === 'in_progress') {
-      throw new DomainError(
-        'in_progress',
-        'The first request with this Idempotency-Key is still being answered.',
-        {
-          message_id: claim.messageId,
-        },
-      );
-    }
-    if (turn.status === 'failed' || turn.status === 'interrupted') {
-      const code: ErrorCode = turn.status === 'interrupted' ? 'upstream_error' : toErrorCode(turn.errorCode);
-      throw new DomainError(code, 'The first request with this Idempotency-Key failed.', {
-        message_id: claim.messageId,
-      });
-    }
-    const status = turn.status;
-    return {
-      messageId: turn.id,
-      conversationId: turn.conversationId,
-      async *events() {
-        if (turn.assistantResponse) yield { type: 'content', text: turn.assistantResponse };
-        yield {
-          type: 'end',
-          status,
-          stored: true,
-          ...(turn.finishReason ? { finishReason: turn.finishReason } : {}),
-          ...(turn.usage ? { usage: turn.usage } : {}),
-        };
-      },
-    };
-  }
-
-  private stillAnswering(): DomainError {
-    return new DomainError(
-      'in_progress',
-      'The first request with this Idempotency-Key is still being answered.',
-    );
-  }
-
   /**
    * Before any 200 leaves, the turn must be durable: in the table, or parked on the queue for the persister.
    * The in_progress write normally landed long before the first token; if it failed or is still being
@@ -447,14 +385,4 @@ function hashRequest(request: ChatRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([request.prompt, request.conversationId ?? null]))
     .digest('hex');
-}
-
-const REPLAYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'upstream_error',
-  'upstream_timeout',
-  'overloaded',
-]);
-
-function toErrorCode(code: string | undefined): ErrorCode {
-  return code !== undefined && REPLAYABLE_CODES.has(code) ? (code as ErrorCode) : 'upstream_error';
 }
