@@ -16,6 +16,7 @@
  *                           refused (default: the product's own, ServerSelector.attempts)
  *   SIM_REAL_VIEWS=0        1: every chat read decoded by the real getView (see shared-views.ts)
  *   SIM_SCRAPE_TIMEOUT_SHARE=0.001  share of /metrics scrapes that hang until the probe time-out
+ *   SIM_KV_ADMISSION=reserve  or overcommit: how a server starts queued sequences (see server-model.ts)
  *
  * The real code's own settings come from its own variables (functions/commons/fleet-policy.ts):
  * HEARTBEAT_INTERVAL_SECONDS, SHED_FREE_AT, SATURATED_AT, FREE_COOLDOWN_SECONDS, SERVER_STALE_SECONDS,
@@ -61,6 +62,7 @@ export interface SimConfig {
   readonly realViews: boolean;
   /** Share of scrapes that hang until the probe's time-out. */
   readonly scrapeTimeoutShare: number;
+  readonly kvAdmission: 'reserve' | 'overcommit';
   /** Heartbeat runs alone this long before the first arrival (its views exist, as in production). */
   readonly preludeMs: number;
   /** The population the brief names: results at another size say so. */
@@ -96,6 +98,9 @@ export function simConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfi
   for (const name of scenarios) {
     if (name !== 'main' && name !== 'outage') throw new Error(`SIM_SCENARIOS: unknown scenario "${name}"`);
   }
+  const kvAdmission = env.SIM_KV_ADMISSION ?? 'reserve';
+  if (kvAdmission !== 'reserve' && kvAdmission !== 'overcommit')
+    throw new Error('SIM_KV_ADMISSION must be reserve or overcommit');
   const outageMode = env.SIM_OUTAGE_MODE ?? 'throw';
   if (outageMode !== 'throw' && outageMode !== 'hang')
     throw new Error('SIM_OUTAGE_MODE must be throw or hang');
@@ -119,6 +124,7 @@ export function simConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfi
     },
     drain: env.SIM_DRAIN === 'microtask-rounds' ? 'microtask-rounds' : 'set-immediate',
     scrapeTimeoutShare: numberFromEnv(env, 'SIM_SCRAPE_TIMEOUT_SHARE', 0.001, (n) => n >= 0 && n <= 1),
+    kvAdmission,
     preludeMs: 2_000,
     fullScale: FULL_SCALE,
   };

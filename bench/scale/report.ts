@@ -92,6 +92,7 @@ export function headline(
       policy: settings.policy,
       seed: config.seed,
       outage_mode: config.outageMode,
+      kv_admission: config.kvAdmission,
       time_quantum_ms: config.timeQuantumMs,
     },
   };

@@ -4,9 +4,12 @@
  * queue, the capacity it is registered with). Every running sequence decodes at a fixed rate (the batch
  * does not slow it down: that is what --max-num-seqs is chosen for); prefill takes a base time plus a
  * per-prompt-token time. KV-cache use is Σ(prompt + generated tokens) of the running sequences over a KV
- * capacity; a waiting sequence starts only when a slot is free and its prompt fits in the KV cache (vLLM's
- * scheduler). Preemption of running sequences when generated tokens overflow the cache is not modelled
- * (the gauge then reads above 1; the report counts it).
+ * capacity. A waiting sequence starts only when a slot is free and, by `kvAdmission`:
+ * - `reserve` (default): its prompt plus the request's max_tokens fits, with every running sequence's own
+ *   reservation, in the safe share of the cache — TGI's token budget (`--max-batch-total-tokens`), the bound
+ *   the README asks a registered server to enforce, so KV can never pass the safe threshold;
+ * - `overcommit`: only its prompt has to fit in the cache now (vLLM's scheduler); answers then grow into
+ *   it. Preemption when they overflow is not modelled (the gauge reads above 1; the report counts it).
  */
 import type { ServerLoad } from '../../domain/fleet';
 import type { InferenceServer, LoadProbe } from '../../domain/ports';
@@ -22,16 +25,18 @@ export interface ServerModelConfig {
   readonly prefillBaseMs: number;
   readonly prefillPerTokenMs: number;
   readonly kvCapacityTokens: number;
+  readonly kvAdmission: 'reserve' | 'overcommit';
+  /** The max_tokens every request carries (the product's MAX_ANSWER_TOKENS): what `reserve` holds back. */
+  readonly maxAnswerTokens: number;
 }
 
 export const MEAN_PROMPT_TOKENS = 600;
 export const MEAN_ANSWER_TOKENS = 400;
 export const MAX_ANSWER_TOKENS = 1_024;
 /**
- * KV cache sized by the deployment rule the README states for registering a server: a full batch of
- * average prompts whose answers all run to the token cap fits within the safe share (kvSafe, 0.9), so
- * KV pressure past the safe threshold needs an unusual batch, not a busy one. A full batch of average
- * sequences then fills ≈ 55 % of it.
+ * KV cache sized so that a full batch of average prompts whose answers may all run to the token cap fits
+ * within the safe share (kvSafe, 0.9): `reserve` admission then runs the full batch for average prompts and
+ * fewer sequences only for a batch of long ones. A full batch of average sequences fills ≈ 55 % of it.
  */
 export const KV_SAFE_SHARE = 0.9;
 
@@ -42,6 +47,8 @@ export const defaultServerConfig: ServerModelConfig = {
   prefillBaseMs: 50,
   prefillPerTokenMs: 0.1,
   kvCapacityTokens: Math.round((32 * (MEAN_PROMPT_TOKENS + MAX_ANSWER_TOKENS)) / KV_SAFE_SHARE),
+  kvAdmission: 'reserve',
+  maxAnswerTokens: MAX_ANSWER_TOKENS,
 };
 
 export interface Sequence {
@@ -66,6 +73,8 @@ export class SimServer {
   completedTotal = 0;
   refusedTotal = 0;
   private promptTokensRunning = 0;
+  /** Σ (prompt + max_tokens) of the running sequences: what `reserve` admission has promised. */
+  private reservedTokens = 0;
 
   constructor(
     readonly id: string,
@@ -127,13 +136,13 @@ export class SimServer {
     };
   }
 
-  /** Starts waiting sequences while a slot is free and the head's prompt fits in the KV cache. */
+  /** Starts waiting sequences, in order, while a slot is free and the head fits (see `kvAdmission`). */
   private schedule(): void {
     const now = this.time.now();
-    const { slots, kvCapacityTokens, prefillBaseMs, prefillPerTokenMs, decodeTokensPerSecond } = this.config;
+    const { slots, prefillBaseMs, prefillPerTokenMs, decodeTokensPerSecond } = this.config;
     while (this.running.length < slots && this.waitingCount > 0) {
       const sequence = this.waiting[this.waitingHead] as Sequence;
-      if (this.running.length > 0 && this.kvTokens(now) + sequence.promptTokens > kvCapacityTokens) break;
+      if (this.running.length > 0 && !this.fits(sequence, now)) break;
       this.waitingHead++;
       const prefillMs = prefillBaseMs + prefillPerTokenMs * sequence.promptTokens;
       const decodeFrom = now + prefillMs;
@@ -141,6 +150,7 @@ export class SimServer {
       const entry: Running = { sequence, decodeFrom, endsAt };
       this.running.push(entry);
       this.promptTokensRunning += sequence.promptTokens;
+      this.reservedTokens += this.reservation(sequence);
       this.time.at(endsAt, () => this.finish(entry));
       sequence.onStart(decodeFrom);
     }
@@ -150,11 +160,22 @@ export class SimServer {
     }
   }
 
+  private reservation(sequence: Sequence): number {
+    return sequence.promptTokens + this.config.maxAnswerTokens;
+  }
+
+  private fits(sequence: Sequence, now: number): boolean {
+    const { kvAdmission, kvCapacityTokens } = this.config;
+    if (kvAdmission === 'overcommit') return this.kvTokens(now) + sequence.promptTokens <= kvCapacityTokens;
+    return this.reservedTokens + this.reservation(sequence) <= KV_SAFE_SHARE * kvCapacityTokens;
+  }
+
   private finish(entry: Running): void {
     const index = this.running.indexOf(entry);
     const last = this.running.pop() as Running;
     if (last !== entry) this.running[index] = last;
     this.promptTokensRunning -= entry.sequence.promptTokens;
+    this.reservedTokens -= this.reservation(entry.sequence);
     this.completedTotal++;
     this.schedule();
     entry.sequence.onDone();

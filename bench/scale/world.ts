@@ -113,9 +113,10 @@ export async function buildWorld(config: SimConfig, settings: RealSettings, seed
     ],
   });
   const servers = new Map<string, SimServer>();
+  const serverConfig = { ...defaultServerConfig, kvAdmission: config.kvAdmission };
   for (let i = 0; i < config.servers; i++) {
     const id = serverId(i);
-    servers.set(id, new SimServer(id, serverUrl(i), defaultServerConfig, time));
+    servers.set(id, new SimServer(id, serverUrl(i), serverConfig, time));
   }
 
   // The operator registers the fleet through the real registry adapter.

@@ -64,6 +64,24 @@ describe('SimServer', () => {
     expect(queued.firstTokenAt).toBe(2_150);
   });
 
+  it('reserve admission starts a sequence only while prompts + max_tokens fit in the safe share of KV', async () => {
+    const time = new VirtualTime({ epochMs: 0 });
+    // Safe share 0.9 × 10,000 = 9,000 tokens; each reservation is prompt + 1,024.
+    const config = { ...defaultServerConfig, kvCapacityTokens: 10_000, maxAnswerTokens: 1_024 };
+    const server = new SimServer('s', 'http://s', config, time);
+    for (let i = 0; i < 4; i++) server.offer(sequence(1_000, 100)); // 4 × 2,024 = 8,096
+    expect(server.metrics(0)).toMatchObject({ running: 4, waiting: 0 });
+    server.offer(sequence(1_000, 100)); // 10,120 > 9,000: waits, though the cache holds only 4,000 now
+    expect(server.metrics(0)).toMatchObject({ running: 4, waiting: 1 });
+    await time.run(60_000);
+    expect(server.completedTotal).toBe(5);
+    for (let t = 0; t <= 60_000; t += 100) expect(server.loadNow(t)).toBeLessThanOrEqual(1);
+
+    const overcommit = new SimServer('o', 'http://o', { ...config, kvAdmission: 'overcommit' }, time);
+    for (let i = 0; i < 5; i++) overcommit.offer(sequence(1_000, 100));
+    expect(overcommit.metrics(time.now())).toMatchObject({ running: 5, waiting: 0 });
+  });
+
   it('reports KV use from the prompts and the tokens generated so far', () => {
     const time = new VirtualTime({ epochMs: 0 });
     const config = { ...defaultServerConfig, kvCapacityTokens: 10_000 };
