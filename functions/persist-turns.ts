@@ -3,8 +3,8 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
-import { applyPendingWrite, parsePendingWrite } from '../domain/turn-lifecycle';
 import { chatTable } from '../lib/resources';
+import { applyPendingWrite, parsePendingWrite } from '../use-cases/persist-parked-write';
 import { logger } from './commons/logger';
 import { withLogging } from './commons/middleware';
 

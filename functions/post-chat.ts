@@ -14,12 +14,12 @@ import { gptTokenizer } from '../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
 import { createSqsClient } from '../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
-import { type ActiveTurn, ChatService } from '../domain/chat';
 import { parseChatRequest, parseIdempotencyKey, parseRetryAttempt } from '../domain/chat-request';
 import { isDomainError } from '../domain/errors';
-import { FleetGate } from '../domain/fleet-gate';
 import { systemClock } from '../domain/ports';
 import { chatTable, fleetTable, turnWritesQueue } from '../lib/resources';
+import { FleetGate } from '../use-cases/fleet-gate';
+import { type ActiveTurn, ChatService } from '../use-cases/start-turn';
 import { authenticate } from './commons/auth';
 import {
   getNumberFromEnv,

@@ -4,8 +4,8 @@ import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 
 import { parseStopRequest } from '../domain/chat-request';
 import { systemClock } from '../domain/ports';
-import { requestStop } from '../domain/turn-lifecycle';
 import { chatTable } from '../lib/resources';
+import { requestStop } from '../use-cases/stop-turn';
 import { maxTurnMsFromEnv } from './commons/env';
 import { json, parseJsonBody } from './commons/http';
 import { httpHandler } from './commons/http-handler';

@@ -55,9 +55,9 @@ import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
 import { MetricsLoadProbe } from '../adapters/fleet/metrics-load-probe';
 import type { FleetMode, FleetState } from '../domain/fleet';
 import { validateShard } from '../domain/fleet-shards';
-import { type HeartbeatDeps, HeartbeatWorker } from '../domain/heartbeat';
 import { systemClock } from '../domain/ports';
 import { fleetTable, serverRegistryTable } from '../lib/resources';
+import { type HeartbeatDeps, HeartbeatWorker } from '../use-cases/heartbeat-tick';
 import { getNumberFromEnv } from './commons/env';
 import {
   fleetPolicyFromEnv,

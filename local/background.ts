@@ -143,7 +143,7 @@ export const sweeperTask: BackgroundTask = {
     const definition = definitionOf('SweepTurns');
     const trigger: FunctionTrigger = definition.trigger;
     const [{ sweepInterruptedTurns }, { DynamoDbTurnRepository }, { documentClient }] = await Promise.all([
-      import('../domain/turn-lifecycle'),
+      import('../use-cases/sweep-turns'),
       import('../adapters/dynamodb/turn-repository'),
       import('../adapters/dynamodb/clients'),
     ]);

@@ -8,9 +8,9 @@
  * refuse, the prompt is refused with selector.overloaded(); when the stream ends, release().
  */
 import { isDomainError } from '../../domain/errors';
-import type { Admission } from '../../domain/fleet-gate';
 import type { InferenceServer, ServerSelector } from '../../domain/ports';
 import type { Tier } from '../../domain/turn';
+import type { Admission } from '../../use-cases/fleet-gate';
 import type { Sequence, SimServer } from './server-model';
 import type { PhaseStats, ScenarioStats } from './stats';
 import type { VirtualTime } from './virtual-time';

@@ -4,7 +4,7 @@
  * shard, so the 64 workers do not all tick at the same instant.
  */
 import type { FleetState } from '../../domain/fleet';
-import type { HeartbeatWorker } from '../../domain/heartbeat';
+import type { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 import { Histogram } from './histogram';
 import type { VirtualTime } from './virtual-time';
 

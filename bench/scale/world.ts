@@ -6,8 +6,6 @@ import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repositor
 import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
 import type { BackoffPolicy } from '../../domain/backoff';
 import type { FleetPolicy } from '../../domain/fleet';
-import { FleetGate } from '../../domain/fleet-gate';
-import { HeartbeatWorker } from '../../domain/heartbeat';
 import type { Log } from '../../domain/ports';
 import { getNumberFromEnv } from '../../functions/commons/env';
 import {
@@ -17,6 +15,8 @@ import {
   heartbeatProbeTimeoutMs,
 } from '../../functions/commons/fleet-policy';
 import { fleetTable, serverRegistryTable } from '../../lib/resources';
+import { FleetGate } from '../../use-cases/fleet-gate';
+import { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 import type { SimConfig } from './config';
 import { ContainerPool } from './containers';
 import { DynamoDbModel } from './dynamodb-model';

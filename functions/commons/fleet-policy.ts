@@ -1,7 +1,7 @@
 import { type BackoffPolicy, defaultBackoffPolicy } from '../../domain/backoff';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy, type FleetPolicy } from '../../domain/fleet';
-import type { AdmissionPolicy } from '../../domain/fleet-gate';
 import { validateShardCount } from '../../domain/fleet-shards';
+import type { AdmissionPolicy } from '../../use-cases/fleet-gate';
 import { getNumberFromEnv, getOptionalStringFromEnv } from './env';
 
 /** ADMISSION_POLICY = load_based (default) | static_reservation (+ PREMIUM_RESERVED_SERVERS, 1) | admit_all. */

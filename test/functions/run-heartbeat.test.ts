@@ -7,8 +7,8 @@ import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repositor
 import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
 import { defaultFleetPolicy, type FleetState, nextFleetState } from '../../domain/fleet';
 import { shardOf } from '../../domain/fleet-shards';
-import type { HeartbeatWorker } from '../../domain/heartbeat';
 import type { Log } from '../../domain/ports';
+import type { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const vllmText = readFileSync(new URL('../fixtures/metrics/vllm.txt', import.meta.url), 'utf8');

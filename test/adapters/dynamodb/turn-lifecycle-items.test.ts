@@ -6,13 +6,10 @@ import { DynamoDbTurnRepository, inflightKey } from '../../../adapters/dynamodb/
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
-import {
-  applyPendingWrite,
-  parsePendingWrite,
-  requestStop,
-  sweepInterruptedTurns,
-} from '../../../domain/turn-lifecycle';
 import { INFLIGHT_SHARDS } from '../../../lib/resources';
+import { applyPendingWrite, parsePendingWrite } from '../../../use-cases/persist-parked-write';
+import { requestStop } from '../../../use-cases/stop-turn';
+import { sweepInterruptedTurns } from '../../../use-cases/sweep-turns';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
 let db: TestDynamoDb;

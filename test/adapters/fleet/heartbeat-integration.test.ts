@@ -10,7 +10,6 @@ import { DynamoDbServerRegistry } from '../../../adapters/dynamodb/server-regist
 import { MetricsLoadProbe } from '../../../adapters/fleet/metrics-load-probe';
 import { defaultFleetPolicy, type FleetPolicy, type ServerLoad } from '../../../domain/fleet';
 import { shardOf } from '../../../domain/fleet-shards';
-import { DEFAULT_TOTALS_REFRESH_MS, HeartbeatWorker } from '../../../domain/heartbeat';
 import type { Log } from '../../../domain/ports';
 import { fleetTable, serverRegistryTable } from '../../../lib/resources';
 import { ensureTables } from '../../../local/emulators/dynamodb';
@@ -19,6 +18,7 @@ import {
   type FleetServer as SimulatedServer,
   startFleet,
 } from '../../../local/fleet/fleet';
+import { DEFAULT_TOTALS_REFRESH_MS, HeartbeatWorker } from '../../../use-cases/heartbeat-tick';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
 const CAPACITY = 4; // 2 batch slots + 2 queued

@@ -13,15 +13,22 @@
  * scrape started, it comes from the same tick and the loser keeps it (writing again would step the free
  * admit ratio twice for one observation); otherwise the loser recomputes from it, a bounded number of times.
  */
-import { errorName } from './errors';
+import { errorName } from '../domain/errors';
 import {
   type FleetPolicy,
   type FleetState,
   nextFleetState,
   type ServerLoad,
   type ShardTotals,
-} from './fleet';
-import type { Clock, FleetRepository, LoadProbe, Log, RegisteredServer, ServerRegistry } from './ports';
+} from '../domain/fleet';
+import type {
+  Clock,
+  FleetRepository,
+  LoadProbe,
+  Log,
+  RegisteredServer,
+  ServerRegistry,
+} from '../domain/ports';
 
 export interface HeartbeatDeps {
   readonly shard: number;

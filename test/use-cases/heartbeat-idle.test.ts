@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultBackoffPolicy } from '../../domain/backoff';
 import { defaultFleetPolicy, type FleetState, type ServerLoad, type ShardTotals } from '../../domain/fleet';
-import { FleetGate } from '../../domain/fleet-gate';
-import { HeartbeatWorker } from '../../domain/heartbeat';
 import type { FleetRepository, LoadProbe, Log, RegisteredServer, ServerRegistry } from '../../domain/ports';
+import { FleetGate } from '../../use-cases/fleet-gate';
+import { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 
 const TICK_MS = 100;
 const IDLE_MS = 90_000;

@@ -2,10 +2,11 @@
  * What a retry with a known Idempotency-Key of POST /chat gets: the stored answer, a 409 while the first
  * attempt is in flight, or the same failure. A retry never starts a second inference.
  */
-import type { ActiveTurn, ChatConfig } from './chat';
-import { DomainError, type ErrorCode } from './errors';
-import type { Clock, IdempotencyClaim, TurnRepository } from './ports';
-import type { Caller } from './turn';
+
+import { DomainError, type ErrorCode } from '../domain/errors';
+import type { Clock, IdempotencyClaim, TurnRepository } from '../domain/ports';
+import type { Caller } from '../domain/turn';
+import type { ActiveTurn, ChatConfig } from './chat-turn';
 
 export interface ReplayDeps {
   readonly repository: Pick<TurnRepository, 'getTurn'>;

@@ -1,6 +1,6 @@
-import type { BackoffPolicy } from './backoff';
-import { retryAfterSeconds } from './backoff';
-import { DomainError, OVERLOADED_MESSAGE } from './errors';
+import type { BackoffPolicy } from '../domain/backoff';
+import { retryAfterSeconds } from '../domain/backoff';
+import { DomainError, OVERLOADED_MESSAGE } from '../domain/errors';
 import {
   type AdmissionDecision,
   admit,
@@ -9,10 +9,10 @@ import {
   isRoutable,
   type ServerLoad,
   viewTrust,
-} from './fleet';
-import type { Clock, FleetRepository, InferenceServer, ServerSelector } from './ports';
-import { chooseServer } from './routing';
-import type { Tier } from './turn';
+} from '../domain/fleet';
+import type { Clock, FleetRepository, InferenceServer, ServerSelector } from '../domain/ports';
+import { chooseServer } from '../domain/routing';
+import type { Tier } from '../domain/turn';
 
 export interface Admission {
   /** Admits one prompt or throws `overloaded` with the tier's Retry-After; the selector routes it. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultBackoffPolicy } from '../../domain/backoff';
 import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
 import { defaultFleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
-import { type AdmissionPolicy, FleetGate } from '../../domain/fleet-gate';
+import { type AdmissionPolicy, FleetGate } from '../../use-cases/fleet-gate';
 
 function server(id: string, running: number): ServerLoad {
   return { id, baseUrl: `http://${id}`, running, waiting: 0, capacity: 4, healthy: true, updatedAt: 0 };

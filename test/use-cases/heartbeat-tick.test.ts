@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { defaultFleetPolicy, type FleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
-import {
-  FleetStateContendedError,
-  type HeartbeatDeps,
-  HeartbeatWorker,
-  RegistryUnavailableError,
-} from '../../domain/heartbeat';
 import type {
   FleetRepository,
   InferenceServer,
@@ -14,6 +8,12 @@ import type {
   RegisteredServer,
   ServerRegistry,
 } from '../../domain/ports';
+import {
+  FleetStateContendedError,
+  type HeartbeatDeps,
+  HeartbeatWorker,
+  RegistryUnavailableError,
+} from '../../use-cases/heartbeat-tick';
 
 /** One tick of a worker that has just started (reads the registry, then ticks). */
 const runHeartbeatTick = (deps: HeartbeatDeps) => new HeartbeatWorker(deps).tick();

@@ -2,10 +2,11 @@
  * From an admitted prompt to its first content: the request to the chosen server, the first-token
  * time-out, and failover to other servers before any token (tokens already shown cannot be retried).
  */
-import type { ChatConfig } from './chat';
-import { DomainError, errorName, isDomainError } from './errors';
-import type { InferenceServer, Log, ModelChunk, ModelClient, ServerSelector } from './ports';
-import type { ChatMessage } from './turn';
+
+import { DomainError, errorName, isDomainError } from '../domain/errors';
+import type { InferenceServer, Log, ModelChunk, ModelClient, ServerSelector } from '../domain/ports';
+import type { ChatMessage } from '../domain/turn';
+import type { ChatConfig } from './chat-turn';
 
 export interface FirstTokenDeps {
   readonly model: ModelClient;

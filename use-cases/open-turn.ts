@@ -1,0 +1,133 @@
+/**
+ * An admitted turn up to its first token: the context, the in_progress write (run beside the upstream
+ * request, never in front of it), the first token with failover, durability before any 200, the stop poller.
+ */
+import type { ChatRequest } from '../domain/chat-request';
+import { buildContext } from '../domain/context';
+import { DomainError, errorName } from '../domain/errors';
+import type { InferenceServer, NewTurn, ServerSelector } from '../domain/ports';
+import type { Turn } from '../domain/turn';
+import type { ActiveTurn, ChatDeps } from './chat-turn';
+import { openFirstToken, toDomainError } from './first-token';
+import { pollStop } from './stop-polling';
+import { finishTurn, streamTurn } from './stream-turn';
+
+/** How long, once the first token is in hand, the in_progress write may still take before the start is parked. */
+const START_WRITE_GRACE_MS = 250;
+
+/** Runs an admitted turn up to its first token (see ChatService.begin). */
+export async function openTurn(
+  deps: ChatDeps,
+  turn: NewTurn,
+  request: ChatRequest,
+  servers: ServerSelector,
+  firstServer: InferenceServer,
+  startedAt: number,
+): Promise<ActiveTurn> {
+  const { clock, config, repository, tokenizer } = deps;
+  let earlier: Turn[] = [];
+  if (request.conversationId) {
+    const page = await repository.listTurns(turn.userId, {
+      limit: config.contextTurnsToRead,
+      conversationId: request.conversationId,
+    });
+    earlier = page.turns;
+  }
+  const context = buildContext(earlier, request.prompt, config.contextTokenBudget, tokenizer);
+
+  const controller = new AbortController();
+  const turnTimer = setTimeout(
+    () => controller.abort(new DomainError('upstream_timeout', 'The answer took too long and was cut off.')),
+    config.maxTurnMs,
+  );
+
+  // The in_progress write runs concurrently with the upstream request: it must not delay the first token.
+  const started = repository.startTurn(turn).then(
+    () => true,
+    (error: unknown) => {
+      deps.log.warn('turn start write failed; the final write will create the turn', {
+        message_id: turn.id,
+        error: errorName(error),
+      });
+      return false;
+    },
+  );
+  let stopPoller: ReturnType<typeof setInterval> | undefined;
+  let streamingOn: InferenceServer | undefined;
+  const release = () => {
+    clearTimeout(turnTimer);
+    clearInterval(stopPoller);
+    if (streamingOn) servers.release(streamingOn);
+    streamingOn = undefined;
+  };
+
+  try {
+    const { server, iterator, first } = await openFirstToken(deps, {
+      messages: context.messages,
+      signal: controller.signal,
+      servers,
+      firstServer,
+    });
+    streamingOn = server;
+    await ensureDurable(deps, turn, started);
+    // Only now can the client know the message id and ask to stop: polling before would be wasted reads.
+    stopPoller = pollStop(deps, turn, controller);
+    deps.log.info('first token', {
+      message_id: turn.id,
+      server: server.id,
+      ttft_ms: clock.now() - startedAt,
+      context_turns: context.contextTurns,
+      context_tokens: context.contextTokens,
+    });
+    const live = { ...turn, server: server.id };
+    return {
+      messageId: turn.id,
+      conversationId: turn.conversationId,
+      serverId: server.id,
+      events: () => streamTurn(deps, live, first, iterator, started, controller, release),
+    };
+  } catch (error) {
+    release();
+    controller.abort();
+    const domainError = toDomainError(error);
+    await started;
+    if (domainError.code === 'overloaded') {
+      // Every server refused for load: like a prompt refused at admission, it leaves no turn behind.
+      await deps.repository.discardTurn(turn.userId, turn.id);
+      throw domainError;
+    }
+    // The prompt never got an answer: record the attempt honestly (failed), then tell the client.
+    await finishTurn(deps, turn, { status: 'failed', assistantResponse: '', errorCode: domainError.code });
+    throw domainError;
+  }
+}
+
+/**
+ * Before any 200 leaves, the turn must be durable: in the table, or parked on the queue for the persister.
+ * The in_progress write normally landed long before the first token; if it failed or is still being
+ * retried after a short grace, the start itself is parked. If even that fails, the client gets an error,
+ * not a stream that history would never show.
+ */
+async function ensureDurable(deps: ChatDeps, turn: NewTurn, started: Promise<boolean>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const landed = await Promise.race([
+    started,
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), START_WRITE_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (landed) return;
+  deps.log.warn('turn start not in the table yet; parking it on the write queue', {
+    message_id: turn.id,
+  });
+  try {
+    await deps.writeQueue.enqueue({ turn });
+  } catch (error) {
+    deps.log.error('turn start could not be made durable', {
+      message_id: turn.id,
+      error: errorName(error),
+    });
+    throw new DomainError('internal_error', 'The conversation could not be saved; please try again.');
+  }
+}
