@@ -2,6 +2,7 @@
  * How long a refused client waits: premium linearly, free exponentially with jitter. Shared by the chat
  * function (Retry-After) and the web client (its fallback when a response carries none).
  */
+import { ENTITLEMENTS } from '../contract/entitlements';
 import type { Tier } from './turn';
 
 export interface BackoffPolicy {
@@ -31,7 +32,7 @@ export function retryAfterSeconds(
   random: number,
   policy: BackoffPolicy,
 ): number {
-  if (tier === 'premium') return policy.premiumSeconds;
+  if (ENTITLEMENTS[tier].backoff === 'linear') return policy.premiumSeconds;
   const safeAttempt = Math.max(0, Math.min(16, Math.floor(attempt)));
   const base = Math.min(policy.freeCapSeconds, policy.freeBaseSeconds * 2 ** safeAttempt);
   return Math.min(policy.freeCapSeconds, Math.round(base * (1 + policy.jitter * random)));

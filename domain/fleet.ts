@@ -8,6 +8,7 @@
  * sent a new prompt — while its load is below 1. Fleet load: Σ(running + waiting) / Σ capacity over the
  * available servers (KV pressure folded in per server).
  */
+import { ENTITLEMENTS } from '../contract/entitlements';
 import type { Tier } from './turn';
 
 export interface ServerLoad {
@@ -357,8 +358,9 @@ export function admit(state: FleetState | undefined, tier: Tier, random: number)
   // Saturated means no server below its safe threshold. Free tier is refused outright; a premium prompt goes
   // on to routing, which refuses it exactly when no server is safe in this container's freshest estimate
   // (the view is up to a heartbeat old and blind to the slots freed since).
-  if (state.mode === 'saturated' && tier === 'free') return { admitted: false, reason: 'saturated' };
-  if (state.mode === 'shed_free' && tier === 'free' && random >= state.freeAdmitRatio) {
+  const { sheddable } = ENTITLEMENTS[tier];
+  if (state.mode === 'saturated' && sheddable) return { admitted: false, reason: 'saturated' };
+  if (state.mode === 'shed_free' && sheddable && random >= state.freeAdmitRatio) {
     return { admitted: false, reason: 'free_shed' };
   }
   return { admitted: true };

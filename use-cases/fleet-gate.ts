@@ -1,3 +1,4 @@
+import { ENTITLEMENTS } from '../contract/entitlements';
 import type { BackoffPolicy } from '../domain/backoff';
 import { retryAfterSeconds } from '../domain/backoff';
 import { DomainError, OVERLOADED_MESSAGE } from '../domain/errors';
@@ -56,14 +57,6 @@ export interface FleetGateDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * Servers a prompt may try before its first token. A server that refuses for load (its bounded queue is
- * full: 429/503) answers in milliseconds, and under a burst the views are a fraction of a second behind
- * the servers: premium may try four, so a burst of free prompts that filled the chosen servers between
- * two heartbeats does not cost a premium user the answer.
- */
-const SERVER_ATTEMPTS: Readonly<Record<Tier, number>> = { free: 2, premium: 4 };
-
 /** How often a held premium prompt looks for a server again. */
 const PREMIUM_RECHECK_MS = 100;
 /** Own sends older than this are forgotten even if never released (a lost release must not leak). */
@@ -100,9 +93,10 @@ export class FleetGate implements Admission {
     }
     const first = state?.shard ?? shard;
     return {
-      attempts: SERVER_ATTEMPTS[tier],
+      attempts: ENTITLEMENTS[tier].serverAttempts,
       pick: async (exclude = new Set()) => {
-        const holdUntil = this.deps.clock.now() + (tier === 'premium' ? (this.deps.premiumWaitMs ?? 0) : 0);
+        const hold = ENTITLEMENTS[tier].heldForRoom ? (this.deps.premiumWaitMs ?? 0) : 0;
+        const holdUntil = this.deps.clock.now() + hold;
         let chosen = await this.choose(policy, tier, first, exclude);
         while (!chosen && this.deps.clock.now() + PREMIUM_RECHECK_MS <= holdUntil) {
           await (this.deps.sleep ?? defaultSleep)(PREMIUM_RECHECK_MS);
@@ -150,10 +144,10 @@ export class FleetGate implements Admission {
     const now = this.deps.clock.now();
     const trust = policy.kind === 'load_based' ? viewTrust(now - state.updatedAt, this.deps.policy) : 1;
     const { shedFreeAt, freeCeilingFloor } = this.deps.policy;
-    // Free tier may fill a server only up to the shed threshold (under load_based), less on an old view;
-    // premium up to its safe limit.
+    // A tier held to the shed threshold (under load_based) gets less of it on an old view; the safe limit
+    // is a server's whole room.
     const ceiling =
-      policy.kind === 'load_based' && tier === 'free'
+      policy.kind === 'load_based' && ENTITLEMENTS[tier].serverCeiling === 'shed_threshold'
         ? shedFreeAt * (freeCeilingFloor + (1 - freeCeilingFloor) * trust)
         : 1;
     const servers = this.serversFor(policy, tier, state.servers);
@@ -173,7 +167,7 @@ export class FleetGate implements Admission {
     tier: Tier,
     servers: readonly ServerLoad[],
   ): readonly ServerLoad[] {
-    if (policy.kind !== 'static_reservation' || tier === 'premium') return servers;
+    if (policy.kind !== 'static_reservation' || ENTITLEMENTS[tier].usesReservedServers) return servers;
     const reserved = new Set(
       [...servers]
         .map((server) => server.id)
