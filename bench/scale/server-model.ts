@@ -34,9 +34,10 @@ export const MEAN_PROMPT_TOKENS = 600;
 export const MEAN_ANSWER_TOKENS = 400;
 export const MAX_ANSWER_TOKENS = 1_024;
 /**
- * KV cache sized so that a full batch of average prompts whose answers may all run to the token cap fits
- * within the safe share (kvSafe, 0.9): `reserve` admission then runs the full batch for average prompts and
- * fewer sequences only for a batch of long ones. A full batch of average sequences fills ≈ 55 % of it.
+ * KV cache sized by the rule the README gives for registering a server: every slot's reservation (prompt
+ * + max_tokens) fits in the safe share with prompts twice the mean, so the slots, not the cache, bound the
+ * batch (a batch of 32 prompts averaging 2× the mean is > 5 standard deviations out). `reserve` admission
+ * then guarantees the safe share whatever the batch; a full batch of average sequences fills ≈ 40 % of it.
  */
 export const KV_SAFE_SHARE = 0.9;
 
@@ -46,7 +47,7 @@ export const defaultServerConfig: ServerModelConfig = {
   decodeTokensPerSecond: 50,
   prefillBaseMs: 50,
   prefillPerTokenMs: 0.1,
-  kvCapacityTokens: Math.round((32 * (MEAN_PROMPT_TOKENS + MAX_ANSWER_TOKENS)) / KV_SAFE_SHARE),
+  kvCapacityTokens: Math.round((32 * (2 * MEAN_PROMPT_TOKENS + MAX_ANSWER_TOKENS)) / KV_SAFE_SHARE),
   kvAdmission: 'reserve',
   maxAnswerTokens: MAX_ANSWER_TOKENS,
 };
