@@ -8,7 +8,7 @@
  */
 import { portFromEnv, stringFromEnv } from './env';
 import { startLocalStack } from './stack';
-import { buildWeb } from './web-build';
+import { buildWeb } from '../web/build';
 
 const dataDir = stringFromEnv(process.env, 'DATA_DIR', '.data');
 // The web client is bundled at every start (~50 ms), so `npm start` always serves the current source.

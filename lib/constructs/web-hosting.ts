@@ -23,7 +23,7 @@ import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-li
 import { Construct } from 'constructs';
 
 /** The module exporting `buildWeb()`, relative to the project root. */
-const WEB_BUILD_MODULE = 'local/web-build.ts';
+const WEB_BUILD_MODULE = 'web/build.ts';
 
 /** What the browser needs to sign in; served at `/config.json` (same shape as the local runtime's). */
 export interface PublicConfig {
@@ -162,7 +162,7 @@ export class WebHosting extends Construct {
 }
 
 /**
- * The web client as a deployment source, built by `buildWeb()` (local/web-build.ts) through the asset's
+ * The web client as a deployment source, built by `buildWeb()` (web/build.ts) through the asset's
  * local bundling. CDK runs it only for stacks it bundles: `cdk synth`/`deploy` of this stack, not unit
  * tests (`aws:cdk:bundling-stacks: []`) nor other stacks. The build is async and bundling hooks are
  * synchronous, so it runs in a child Node process (with tsx, as the CDK app itself).
