@@ -1,6 +1,8 @@
-import type { BackoffPolicy } from './backoff';
-import { retryAfterSeconds } from './backoff';
-import { DomainError, OVERLOADED_MESSAGE } from './errors';
+import type { BackoffPolicy } from '../contract/backoff';
+import { retryAfterSeconds } from '../contract/backoff';
+import { OVERLOADED_MESSAGE } from '../contract/errors';
+import type { Tier } from '../contract/turn';
+import { DomainError } from './errors';
 import {
   type AdmissionDecision,
   admit,
@@ -12,7 +14,6 @@ import {
 } from './fleet';
 import type { Clock, FleetRepository, InferenceServer, ServerSelector } from './ports';
 import { chooseServer } from './routing';
-import type { Tier } from './turn';
 
 export interface Admission {
   /** Admits one prompt or throws `overloaded` with the tier's Retry-After; the selector routes it. */

@@ -8,7 +8,7 @@
  * sent a new prompt — while its load is below 1. Fleet load: Σ(running + waiting) / Σ capacity over the
  * available servers (KV pressure folded in per server).
  */
-import type { Tier } from './turn';
+import type { Tier } from '../contract/turn';
 
 export interface ServerLoad {
   readonly id: string;

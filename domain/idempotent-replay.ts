@@ -2,8 +2,10 @@
  * What a retry with a known Idempotency-Key of POST /chat gets: the stored answer, a 409 while the first
  * attempt is in flight, or the same failure. A retry never starts a second inference.
  */
+
+import type { ErrorCode } from '../contract/errors';
 import type { ActiveTurn, ChatConfig } from './chat';
-import { DomainError, type ErrorCode } from './errors';
+import { DomainError } from './errors';
 import type { Clock, IdempotencyClaim, TurnRepository } from './ports';
 import type { Caller } from './turn';
 

@@ -1,3 +1,4 @@
+import { isFinalTurnStatus } from '../contract/turn';
 import { DomainError, isDomainError } from './errors';
 import { ulidTime } from './ids';
 import type { Clock, Log, PendingTurnWrite, StopFlags, TurnRepository } from './ports';
@@ -68,8 +69,7 @@ export function parsePendingWrite(body: string): PendingTurnWrite {
     !isString(turn.userMessage) ||
     !isString(turn.createdAt) ||
     (outcome !== undefined &&
-      (!isString(outcome.status) ||
-        !['completed', 'failed', 'stopped', 'interrupted'].includes(outcome.status) ||
+      (!isFinalTurnStatus(outcome.status) ||
         !isString(outcome.assistantResponse) ||
         !isString(outcome.updatedAt)))
   ) {

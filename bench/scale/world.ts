@@ -4,7 +4,7 @@
  */
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
-import type { BackoffPolicy } from '../../domain/backoff';
+import type { BackoffPolicy } from '../../contract/backoff';
 import type { FleetPolicy } from '../../domain/fleet';
 import { FleetGate } from '../../domain/fleet-gate';
 import { HeartbeatWorker } from '../../domain/heartbeat';

@@ -21,17 +21,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import type { PublicConfig } from '../../contract/public-config';
 
 /** The module exporting `buildWeb()`, relative to the project root. */
 const WEB_BUILD_MODULE = 'web/build.ts';
-
-/** What the browser needs to sign in; served at `/config.json` (same shape as the local runtime's). */
-export interface PublicConfig {
-  readonly region: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  readonly cognitoEndpoint: string;
-}
 
 /** An API path served by a Function URL through the distribution. */
 export interface ApiOrigin {

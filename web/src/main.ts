@@ -1,13 +1,7 @@
-import { Api, type ChatEntry } from './api';
-import {
-  type AppConfig,
-  AuthError,
-  loadConfig,
-  logIn,
-  restoreSession,
-  type Session,
-  saveSession,
-} from './auth';
+import type { HistoryEntry } from '../../contract/http-api';
+import type { PublicConfig } from '../../contract/public-config';
+import { Api } from './api';
+import { AuthError, loadConfig, logIn, restoreSession, type Session, saveSession } from './auth';
 import { byId, h } from './dom';
 import { PromptSender, type SendEvent } from './send';
 import { describeErrorCode, TurnView } from './turn-view';
@@ -64,7 +58,7 @@ const messageInput = byId('message', HTMLTextAreaElement);
 const sendButton = byId('send', HTMLButtonElement);
 const stopButton = byId('stop', HTMLButtonElement);
 
-let config: AppConfig | undefined;
+let config: PublicConfig | undefined;
 let api: Api | undefined;
 let active: string | undefined;
 let openSeq = 0;
@@ -337,7 +331,7 @@ async function openConversation(id: string | undefined): Promise<void> {
 }
 
 /** Renders history entries (newest first, as the API pages them) oldest → newest. */
-function renderTurns(entries: readonly ChatEntry[], mode: 'replace' | 'prepend'): void {
+function renderTurns(entries: readonly HistoryEntry[], mode: 'replace' | 'prepend'): void {
   const views = [...entries]
     .reverse()
     .filter((entry) => entry.id !== live?.messageId)
@@ -350,7 +344,7 @@ function renderTurns(entries: readonly ChatEntry[], mode: 'replace' | 'prepend')
   if (live && live.conversationId === active) turnsEl.append(live.view.el);
 }
 
-function historyTurn(entry: ChatEntry): TurnView {
+function historyTurn(entry: HistoryEntry): TurnView {
   const view = new TurnView(entry.user_message, entry.assistant_response);
   const retry = () => submit(entry.user_message, entry.conversation_id);
   if (entry.status === 'failed') view.setStatus('failed', describeErrorCode(entry.error_code), retry);
