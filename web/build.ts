@@ -1,7 +1,8 @@
 /**
- * Builds the web client: web/src/main.ts and web/styles.css, bundled and minified by esbuild, plus
- * index.html, into web/dist/ (git-ignored). The output folder is self-contained — serve it (or upload
- * it) as the site root. web/index.html points at ./dist/ so that serving web/ itself also works.
+ * Builds the web client: web/src/main.ts and web/styles.css (whose @imports of web/styles/ esbuild
+ * inlines in order), bundled and minified by esbuild, plus index.html, into web/dist/ (git-ignored).
+ * The output folder is self-contained — serve it (or upload it) as the site root. web/index.html
+ * points at ./dist/ so that serving web/ itself also works.
  *
  * `node --import tsx web/build.ts` builds once and prints the shipped size.
  */
