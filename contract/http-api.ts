@@ -12,6 +12,19 @@ export interface ChatRequestBody {
   readonly conversation_id?: string;
 }
 
+/** POST /chat without streaming: answered once the turn is stored. */
+export interface ChatResponseBody {
+  readonly message_id: string;
+  readonly response: string;
+  readonly conversation_id: string;
+}
+
+/** Response headers of a streamed POST /chat, there before the first event. */
+export const CHAT_STREAM_HEADERS = {
+  messageId: 'x-message-id',
+  conversationId: 'x-conversation-id',
+} as const;
+
 /** Request headers POST /chat reads (lower case, as Function URLs deliver them). */
 export const CHAT_HEADERS = {
   /** The same key on every retry of one prompt: a retry never starts a second inference. */
