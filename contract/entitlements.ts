@@ -4,7 +4,7 @@
  * nothing else asks which tier a caller is. Numbers that are deployment settings (thresholds, the hold's
  * length, the backoff's seconds) stay settings; this says which of them a tier gets.
  */
-import type { Tier } from '../domain/turn';
+import type { Tier } from './turn';
 
 export interface Entitlement {
   /** Shed by the steered ratio while the fleet sheds, and refused outright when it is saturated. */

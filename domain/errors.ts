@@ -1,21 +1,9 @@
 /**
- * The one error taxonomy. Use cases throw these; functions/commons/http-errors.ts maps each code
- * to a status and a client-visible message in one place. Anything else is an internal error.
+ * The one error taxonomy: its codes and client-facing messages are the API's (contract/errors.ts).
+ * Use cases throw these; functions/commons/http-errors.ts maps each code to a status and a
+ * client-visible message in one place. Anything else is an internal error.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'payload_too_large'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'in_progress'
-  | 'overloaded'
-  | 'rate_limited'
-  | 'upstream_error'
-  | 'upstream_timeout'
-  | 'internal_error';
+import type { ErrorCode } from '../contract/errors';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;
@@ -31,8 +19,6 @@ export class DomainError extends Error {
 }
 
 export const invalidRequest = (message: string) => new DomainError('invalid_request', message);
-
-export const OVERLOADED_MESSAGE = 'Our AI servers are busy. Please try again shortly.';
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
 

@@ -9,7 +9,7 @@
  * available servers (KV pressure folded in per server).
  */
 import { ENTITLEMENTS } from '../contract/entitlements';
-import type { Tier } from './turn';
+import type { Tier } from '../contract/turn';
 
 export interface ServerLoad {
   readonly id: string;

@@ -1,12 +1,10 @@
-export type Tier = 'free' | 'premium';
+import type { FinalTurnStatus, Tier, TurnStatus } from '../contract/turn';
 
 /** The verified identity of a request: always derived from the token, never from the body. */
 export interface Caller {
   readonly userId: string;
   readonly tier: Tier;
 }
-
-export type TurnStatus = 'in_progress' | 'completed' | 'failed' | 'stopped' | 'interrupted';
 
 export interface TokenUsage {
   readonly promptTokens: number;
@@ -32,7 +30,7 @@ export interface Turn {
 
 /** How a started turn ended; the repository applies it only to a turn still in_progress. */
 export interface TurnOutcome {
-  readonly status: Exclude<TurnStatus, 'in_progress'>;
+  readonly status: FinalTurnStatus;
   readonly assistantResponse: string;
   readonly finishReason?: string;
   readonly usage?: TokenUsage;

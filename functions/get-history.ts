@@ -1,5 +1,6 @@
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import type { HistoryEntry } from '../contract/http-api';
 import { parseHistoryRequest } from '../domain/chat-request';
 import { listHistory } from '../domain/history';
 import type { Turn } from '../domain/turn';
@@ -11,7 +12,7 @@ import { logger } from './commons/logger';
 const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
 
 /** The contract's shape of one history entry. */
-export function toChatEntry(turn: Turn) {
+export function toChatEntry(turn: Turn): HistoryEntry {
   return {
     id: turn.id,
     user_message: turn.userMessage,

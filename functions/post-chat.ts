@@ -14,6 +14,8 @@ import { gptTokenizer } from '../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../adapters/inference/openai-model-client';
 import { createSqsClient } from '../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../adapters/sqs/sqs-turn-write-queue';
+import { CHAT_HEADERS, CHAT_STREAM_HEADERS, type ChatResponseBody } from '../contract/http-api';
+import type { SseContentPayload, SseEndPayload, SseMetaPayload } from '../contract/sse';
 import { parseChatRequest, parseIdempotencyKey, parseRetryAttempt } from '../domain/chat-request';
 import { isDomainError } from '../domain/errors';
 import { systemClock } from '../domain/ports';
@@ -105,8 +107,8 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
     const caller = await authenticate(event);
     const request = {
       ...parseChatRequest(parseJsonBody(event), query(event).stream === 'true', limits),
-      retryAttempt: parseRetryAttempt(header(event, 'x-retry-attempt')),
-      idempotencyKey: parseIdempotencyKey(header(event, 'idempotency-key')),
+      retryAttempt: parseRetryAttempt(header(event, CHAT_HEADERS.retryAttempt)),
+      idempotencyKey: parseIdempotencyKey(header(event, CHAT_HEADERS.idempotencyKey)),
     };
     logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
     let turn: ActiveTurn;
@@ -135,7 +137,11 @@ async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpRe
     else if (event.type === 'error') throw event.error;
     else logTurnEnd(turn, event.status, response.length, receivedAt, event.stored);
   }
-  return json(200, { message_id: turn.messageId, response, conversation_id: turn.conversationId });
+  return json(200, {
+    message_id: turn.messageId,
+    response,
+    conversation_id: turn.conversationId,
+  } satisfies ChatResponseBody);
 }
 
 /**
@@ -146,14 +152,19 @@ async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpRe
  */
 function streamTurn(turn: ActiveTurn, receivedAt: number): ChatResult {
   const body = new PassThrough();
-  body.write(sseEvent('meta', { message_id: turn.messageId, conversation_id: turn.conversationId }));
+  body.write(
+    sseEvent('meta', {
+      message_id: turn.messageId,
+      conversation_id: turn.conversationId,
+    } satisfies SseMetaPayload),
+  );
   void (async () => {
     let chars = 0;
     try {
       for await (const event of turn.events()) {
         if (event.type === 'content') {
           chars += event.text.length;
-          body.write(sseData({ content: event.text }));
+          body.write(sseData({ content: event.text } satisfies SseContentPayload));
         } else if (event.type === 'end') {
           logTurnEnd(turn, event.status, chars, receivedAt, event.stored);
           body.write(
@@ -170,7 +181,7 @@ function streamTurn(turn: ActiveTurn, receivedAt: number): ChatResult {
                     },
                   }
                 : {}),
-            }),
+            } satisfies SseEndPayload),
           );
           body.write(SSE_DONE);
         } else {
@@ -189,8 +200,8 @@ function streamTurn(turn: ActiveTurn, receivedAt: number): ChatResult {
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      'x-message-id': turn.messageId,
-      'x-conversation-id': turn.conversationId,
+      [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
+      [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
     body,
   };

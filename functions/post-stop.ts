@@ -1,6 +1,7 @@
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import type { StopResponseBody } from '../contract/http-api';
 
 import { parseStopRequest } from '../domain/chat-request';
 import { systemClock } from '../domain/ports';
@@ -25,5 +26,5 @@ export const { raw: postStop, handler } = httpHandler('POST', async (event, call
     messageId,
   );
   logger.info('stop requested', { message_id: messageId });
-  return json(200, { message_id: messageId, ...result });
+  return json(200, { message_id: messageId, ...result } satisfies StopResponseBody);
 });

@@ -1,5 +1,6 @@
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import type { StoreResponseBody } from '../contract/http-api';
 import { parseStoreRequest } from '../domain/chat-request';
 import { storeTurn } from '../domain/history';
 import { systemClock } from '../domain/ports';
@@ -25,5 +26,5 @@ export const { raw: postStore, handler } = httpHandler('POST', async (event, cal
     prompt_chars: request.userMessage.length,
     answer_chars: request.assistantResponse.length,
   });
-  return json(200, { status: 'success', id: result.id });
+  return json(200, { status: 'success', id: result.id } satisfies StoreResponseBody);
 });

@@ -6,9 +6,10 @@
  * Prints one line once it serves, then one JSON log line per invocation; SIGINT/SIGTERM stop it
  * cleanly (servers closed, cognito-local killed) with exit code 0.
  */
+
+import { buildWeb } from '../web/build';
 import { portFromEnv, stringFromEnv } from './env';
 import { startLocalStack } from './stack';
-import { buildWeb } from './web-build';
 
 const dataDir = stringFromEnv(process.env, 'DATA_DIR', '.data');
 // The web client is bundled at every start (~50 ms), so `npm start` always serves the current source.

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { createDocumentClient } from '../adapters/dynamodb/clients';
 import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
 import { parseFleetServers } from '../adapters/fleet/server-registry';
+import type { PublicConfig } from '../contract/public-config';
 import {
   DEFAULT_SERVER_CAPACITY,
   InvalidServerRegistration,
@@ -33,14 +34,6 @@ import { removeStackFile, writeStackFile } from './stack-file';
 export { loadHandler, REPO_ROOT };
 
 const REGION = 'us-east-1';
-
-/** What the browser needs to sign in; served at GET /config.json. */
-export interface PublicConfig {
-  readonly region: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  readonly cognitoEndpoint: string;
-}
 
 /** What a background task gets to work with. The handlers' environment is already in process.env. */
 export interface BackgroundContext {

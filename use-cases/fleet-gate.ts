@@ -1,7 +1,9 @@
+import type { BackoffPolicy } from '../contract/backoff';
+import { retryAfterSeconds } from '../contract/backoff';
 import { ENTITLEMENTS } from '../contract/entitlements';
-import type { BackoffPolicy } from '../domain/backoff';
-import { retryAfterSeconds } from '../domain/backoff';
-import { DomainError, OVERLOADED_MESSAGE } from '../domain/errors';
+import { OVERLOADED_MESSAGE } from '../contract/errors';
+import type { Tier } from '../contract/turn';
+import { DomainError } from '../domain/errors';
 import {
   type AdmissionDecision,
   admit,
@@ -13,7 +15,6 @@ import {
 } from '../domain/fleet';
 import type { Clock, FleetRepository, InferenceServer, ServerSelector } from '../domain/ports';
 import { chooseServer } from '../domain/routing';
-import type { Tier } from '../domain/turn';
 
 export interface Admission {
   /** Admits one prompt or throws `overloaded` with the tier's Retry-After; the selector routes it. */

@@ -1,3 +1,4 @@
+import { isFinalTurnStatus } from '../contract/turn';
 import { isDomainError } from '../domain/errors';
 import type { PendingTurnWrite, TurnRepository } from '../domain/ports';
 
@@ -36,8 +37,7 @@ export function parsePendingWrite(body: string): PendingTurnWrite {
     !isString(turn.userMessage) ||
     !isString(turn.createdAt) ||
     (outcome !== undefined &&
-      (!isString(outcome.status) ||
-        !['completed', 'failed', 'stopped', 'interrupted'].includes(outcome.status) ||
+      (!isFinalTurnStatus(outcome.status) ||
         !isString(outcome.assistantResponse) ||
         !isString(outcome.updatedAt)))
   ) {

@@ -3,7 +3,8 @@
  * attempt is in flight, or the same failure. A retry never starts a second inference.
  */
 
-import { DomainError, type ErrorCode } from '../domain/errors';
+import type { ErrorCode } from '../contract/errors';
+import { DomainError } from '../domain/errors';
 import type { Clock, IdempotencyClaim, TurnRepository } from '../domain/ports';
 import type { Caller } from '../domain/turn';
 import type { ActiveTurn, ChatConfig } from './chat-turn';

@@ -20,10 +20,11 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isTurnStatus, type TurnStatus } from '../../contract/turn';
 import { DomainError } from '../../domain/errors';
 import { ulid } from '../../domain/ids';
 import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepository } from '../../domain/ports';
-import type { Turn, TurnOutcome, TurnStatus } from '../../domain/turn';
+import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { type CursorKey, decodeCursor, encodeCursor, TURN_PREFIX } from './cursor';
 
@@ -38,14 +39,6 @@ export function inflightKey(id: string): string {
 const STORE_PREFIX = 'STORE#';
 /** Upper bound on a history page; the use case normally asks for far fewer. */
 export const MAX_HISTORY_LIMIT = 1000;
-
-const TURN_STATUSES: ReadonlySet<string> = new Set<TurnStatus>([
-  'in_progress',
-  'completed',
-  'failed',
-  'stopped',
-  'interrupted',
-]);
 
 interface TurnItem {
   readonly pk: string;
@@ -422,7 +415,7 @@ function optionalString(item: Record<string, unknown>, attribute: string): strin
 
 function toTurn(item: Record<string, unknown>): Turn {
   const status = requiredString(item, 'status');
-  if (!TURN_STATUSES.has(status)) throw new Error(`Malformed turn item ${String(item.sk)}: status ${status}`);
+  if (!isTurnStatus(status)) throw new Error(`Malformed turn item ${String(item.sk)}: status ${status}`);
   const usage = item.usage;
   const finishReason = optionalString(item, 'finish_reason');
   const errorCode = optionalString(item, 'error_code');

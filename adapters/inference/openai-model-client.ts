@@ -1,3 +1,4 @@
+import type { ReadableStreamReadResult } from 'node:stream/web';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { DomainError } from '../../domain/errors';
 import type { CompletionRequest, InferenceServer, ModelChunk, ModelClient } from '../../domain/ports';

@@ -3,9 +3,9 @@
  * `premium` group (10 %), each signed in once for an ID token.
  */
 
+import type { PublicConfig } from '../../contract/public-config';
 import { PREMIUM_GROUP } from '../../lib/resources';
 import { cognitoLogin, createCognitoUser, LOCAL_PASSWORD } from '../../local/emulators/cognito';
-import type { PublicConfig } from '../../local/stack';
 
 export interface BenchUser {
   readonly email: string;

@@ -7,9 +7,10 @@
  * released and another one picked, up to selector.attempts servers before the first token; if they all
  * refuse, the prompt is refused with selector.overloaded(); when the stream ends, release().
  */
+
+import type { Tier } from '../../contract/turn';
 import { isDomainError } from '../../domain/errors';
 import type { InferenceServer, ServerSelector } from '../../domain/ports';
-import type { Tier } from '../../domain/turn';
 import type { Admission } from '../../use-cases/fleet-gate';
 import type { Sequence, SimServer } from './server-model';
 import type { PhaseStats, ScenarioStats } from './stats';

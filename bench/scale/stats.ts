@@ -1,5 +1,5 @@
 /** What the simulation measures, per phase of a scenario. */
-import type { Tier } from '../../domain/turn';
+import type { Tier } from '../../contract/turn';
 import { Histogram } from './histogram';
 
 export type Outcome = 'admitted' | 'refused' | 'error';

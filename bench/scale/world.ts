@@ -4,7 +4,7 @@
  */
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
-import type { BackoffPolicy } from '../../domain/backoff';
+import type { BackoffPolicy } from '../../contract/backoff';
 import type { FleetPolicy } from '../../domain/fleet';
 import type { Log } from '../../domain/ports';
 import { getNumberFromEnv } from '../../functions/commons/env';

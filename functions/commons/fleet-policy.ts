@@ -1,4 +1,4 @@
-import { type BackoffPolicy, defaultBackoffPolicy } from '../../domain/backoff';
+import { type BackoffPolicy, defaultBackoffPolicy } from '../../contract/backoff';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy, type FleetPolicy } from '../../domain/fleet';
 import { validateShardCount } from '../../domain/fleet-shards';
 import type { AdmissionPolicy } from '../../use-cases/fleet-gate';

@@ -1,4 +1,10 @@
-import { DomainError, type ErrorCode, OVERLOADED_MESSAGE } from '../../domain/errors';
+import {
+  type ErrorBody,
+  type ErrorCode,
+  INTERNAL_ERROR_MESSAGE,
+  OVERLOADED_MESSAGE,
+} from '../../contract/errors';
+import { DomainError } from '../../domain/errors';
 import type { Log } from '../../domain/ports';
 
 /** The one mapping from the error taxonomy to HTTP. */
@@ -18,10 +24,6 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   upstream_timeout: 504,
 };
 
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string } & Record<string, string | number | boolean>;
-}
-
 export interface MappedError {
   statusCode: number;
   headers: Record<string, string>;
@@ -31,9 +33,7 @@ export interface MappedError {
 /** Internal failures are logged with their detail and answered with a generic message: nothing leaks. */
 export function mapError(error: unknown, log: Log): MappedError {
   const domainError =
-    error instanceof DomainError
-      ? error
-      : new DomainError('internal_error', 'Something went wrong on our side.');
+    error instanceof DomainError ? error : new DomainError('internal_error', INTERNAL_ERROR_MESSAGE);
   const statusCode = STATUS_BY_CODE[domainError.code];
   if (!(error instanceof DomainError)) {
     log.error('unhandled error', {

@@ -21,17 +21,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import type { PublicConfig } from '../../contract/public-config';
 
 /** The module exporting `buildWeb()`, relative to the project root. */
-const WEB_BUILD_MODULE = 'local/web-build.ts';
-
-/** What the browser needs to sign in; served at `/config.json` (same shape as the local runtime's). */
-export interface PublicConfig {
-  readonly region: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  readonly cognitoEndpoint: string;
-}
+const WEB_BUILD_MODULE = 'web/build.ts';
 
 /** An API path served by a Function URL through the distribution. */
 export interface ApiOrigin {
@@ -162,7 +155,7 @@ export class WebHosting extends Construct {
 }
 
 /**
- * The web client as a deployment source, built by `buildWeb()` (local/web-build.ts) through the asset's
+ * The web client as a deployment source, built by `buildWeb()` (web/build.ts) through the asset's
  * local bundling. CDK runs it only for stacks it bundles: `cdk synth`/`deploy` of this stack, not unit
  * tests (`aws:cdk:bundling-stacks: []`) nor other stacks. The build is async and bundling hooks are
  * synchronous, so it runs in a child Node process (with tsx, as the CDK app itself).

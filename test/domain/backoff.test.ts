@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackoffPolicy, retryAfterSeconds } from '../../domain/backoff';
+import { defaultBackoffPolicy, retryAfterSeconds } from '../../contract/backoff';
 
 describe('retryAfterSeconds', () => {
   it('is 10 s every time for premium', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
+import type { TurnStatus } from '../../contract/turn';
 import { buildContext } from '../../domain/context';
-import type { Turn, TurnStatus } from '../../domain/turn';
+import type { Turn } from '../../domain/turn';
 
 function turn(n: number, status: TurnStatus = 'completed'): Turn {
   return {

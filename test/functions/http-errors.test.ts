@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
+import { OVERLOADED_MESSAGE } from '../../contract/errors';
+import { DomainError } from '../../domain/errors';
 import { mapError } from '../../functions/commons/http-errors';
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };

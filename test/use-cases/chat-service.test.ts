@@ -12,7 +12,7 @@ import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository'
 import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
-import { defaultBackoffPolicy } from '../../domain/backoff';
+import { defaultBackoffPolicy } from '../../contract/backoff';
 import type { ChatRequest } from '../../domain/chat-request';
 import { DomainError } from '../../domain/errors';
 import { defaultFleetPolicy, type FleetState } from '../../domain/fleet';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackoffPolicy } from '../../domain/backoff';
-import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
+import { defaultBackoffPolicy } from '../../contract/backoff';
+import { OVERLOADED_MESSAGE } from '../../contract/errors';
+import { DomainError } from '../../domain/errors';
 import { defaultFleetPolicy, type FleetState, type ServerLoad } from '../../domain/fleet';
 import { type AdmissionPolicy, FleetGate } from '../../use-cases/fleet-gate';
 

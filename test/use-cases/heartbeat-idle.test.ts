@@ -6,7 +6,7 @@
  * in-memory one that refuses exactly what DynamoDB refuses, on a fake clock, without network.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultBackoffPolicy } from '../../domain/backoff';
+import { defaultBackoffPolicy } from '../../contract/backoff';
 import { defaultFleetPolicy, type FleetState, type ServerLoad, type ShardTotals } from '../../domain/fleet';
 import type { FleetRepository, LoadProbe, Log, RegisteredServer, ServerRegistry } from '../../domain/ports';
 import { FleetGate } from '../../use-cases/fleet-gate';

@@ -1,22 +1,7 @@
-import { type AppConfig, AuthError, isRecord, refresh, type Session, saveSession } from './auth';
-
-export type TurnStatus = 'completed' | 'in_progress' | 'failed' | 'stopped' | 'interrupted';
-
-/** One entry of GET /chat/history. */
-export interface ChatEntry {
-  readonly id: string;
-  readonly user_message: string;
-  readonly assistant_response: string;
-  readonly timestamp: string;
-  readonly conversation_id: string;
-  readonly status: TurnStatus;
-  readonly error_code?: string;
-}
-
-export interface HistoryPage {
-  readonly chats: readonly ChatEntry[];
-  readonly next_cursor?: string;
-}
+import type { HistoryEntry, HistoryResponse, StopRequestBody } from '../../contract/http-api';
+import type { PublicConfig } from '../../contract/public-config';
+import { isTurnStatus } from '../../contract/turn';
+import { AuthError, isRecord, refresh, type Session, saveSession } from './auth';
 
 /** A non-2xx answer from the API, with the contract's `{error:{code,message}}` body when present. */
 export class ApiError extends Error {
@@ -59,7 +44,7 @@ export class Api {
   private disposed = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: PublicConfig,
     private current: Session,
     private readonly onSignedOut: (reason: string) => void,
   ) {
@@ -86,7 +71,11 @@ export class Api {
     return retried;
   }
 
-  async history(params: { limit?: number; cursor?: string; conversationId?: string }): Promise<HistoryPage> {
+  async history(params: {
+    limit?: number;
+    cursor?: string;
+    conversationId?: string;
+  }): Promise<HistoryResponse> {
     const query = new URLSearchParams();
     if (params.limit !== undefined) query.set('limit', String(params.limit));
     if (params.cursor !== undefined) query.set('cursor', params.cursor);
@@ -102,7 +91,7 @@ export class Api {
       const response = await this.fetch('/chat/stop', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message_id: messageId }),
+        body: JSON.stringify({ message_id: messageId } satisfies StopRequestBody),
       });
       await response.body?.cancel();
       return response.ok;
@@ -153,15 +142,10 @@ export class Api {
   }
 }
 
-const STATUSES: readonly string[] = ['completed', 'in_progress', 'failed', 'stopped', 'interrupted'];
-
-function isTurnStatus(value: unknown): value is TurnStatus {
-  return typeof value === 'string' && STATUSES.includes(value);
-}
-
-export function parseHistory(body: unknown): HistoryPage {
+/** Checks the answer's shape; a malformed entry is skipped, a missing field defaulted. */
+export function parseHistory(body: unknown): HistoryResponse {
   if (!isRecord(body) || !Array.isArray(body.chats)) throw new Error('Unexpected history response');
-  const chats: ChatEntry[] = [];
+  const chats: HistoryEntry[] = [];
   for (const item of body.chats) {
     if (!isRecord(item)) continue;
     const { id, user_message, assistant_response, timestamp, conversation_id, status, error_code } = item;

@@ -1,12 +1,5 @@
-import type { Tier } from './backoff';
-
-/** What GET /config.json answers. */
-export interface AppConfig {
-  readonly region: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  readonly cognitoEndpoint: string;
-}
+import type { PublicConfig } from '../../contract/public-config';
+import type { Tier } from '../../contract/turn';
 
 export interface Session {
   readonly idToken: string;
@@ -24,7 +17,7 @@ export class AuthError extends Error {
   override readonly name = 'AuthError';
 }
 
-export async function loadConfig(): Promise<AppConfig> {
+export async function loadConfig(): Promise<PublicConfig> {
   const response = await fetch('/config.json', { cache: 'no-store' });
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
   const body: unknown = await response.json();
@@ -72,7 +65,7 @@ function sessionFromTokens(idToken: string, refreshToken: string, expiresIn: num
 }
 
 async function initiateAuth(
-  config: AppConfig,
+  config: PublicConfig,
   flow: 'USER_PASSWORD_AUTH' | 'REFRESH_TOKEN_AUTH',
   parameters: Record<string, string>,
 ): Promise<{ IdToken: string; RefreshToken?: string; ExpiresIn: number }> {
@@ -101,13 +94,13 @@ async function initiateAuth(
   };
 }
 
-export async function logIn(config: AppConfig, email: string, password: string): Promise<Session> {
+export async function logIn(config: PublicConfig, email: string, password: string): Promise<Session> {
   const result = await initiateAuth(config, 'USER_PASSWORD_AUTH', { USERNAME: email, PASSWORD: password });
   if (result.RefreshToken === undefined) throw new AuthError('Login failed: no refresh token.');
   return sessionFromTokens(result.IdToken, result.RefreshToken, result.ExpiresIn);
 }
 
-export async function refresh(config: AppConfig, session: Session): Promise<Session> {
+export async function refresh(config: PublicConfig, session: Session): Promise<Session> {
   const result = await initiateAuth(config, 'REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: session.refreshToken });
   // REFRESH_TOKEN_AUTH does not rotate the refresh token unless rotation is on.
   return sessionFromTokens(result.IdToken, result.RefreshToken ?? session.refreshToken, result.ExpiresIn);

@@ -1,7 +1,5 @@
-import { defaultBackoffPolicy, retryAfterSeconds } from '../../domain/backoff';
-import type { Tier } from '../../domain/turn';
-
-export type { Tier };
+import { defaultBackoffPolicy, retryAfterSeconds } from '../../contract/backoff';
+import type { Tier } from '../../contract/turn';
 
 /**
  * Seconds to wait after a 503. The server's Retry-After wins (it already applies the tier's policy to
@@ -23,9 +21,7 @@ export function retryDelaySeconds(
   return fallbackSeconds(tier, attempt, random);
 }
 
-export const FREE_CAP_SECONDS = defaultBackoffPolicy.freeCapSeconds;
-
-/** The server's own policy (domain/fleet.ts), with its defaults: one definition for both sides. */
+/** The server's own policy (contract/backoff.ts), with its defaults: one definition for both sides. */
 export function fallbackSeconds(tier: Tier, attempt: number, random: number): number {
   return retryAfterSeconds(tier, attempt, random, defaultBackoffPolicy);
 }

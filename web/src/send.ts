@@ -1,9 +1,11 @@
-import { type Api, type ApiError, apiError, type TurnStatus } from './api';
+import { CHAT_HEADERS, type ChatRequestBody } from '../../contract/http-api';
+import { SSE_DONE_DATA } from '../../contract/sse';
+import { type FinalTurnStatus, isFinalTurnStatus, type Tier } from '../../contract/turn';
+import { type Api, type ApiError, apiError } from './api';
 import { AuthError, isRecord } from './auth';
-import { retryDelaySeconds, type Tier } from './backoff';
+import { retryDelaySeconds } from './backoff';
 import { readSse } from './sse';
 
-export const BUSY_MESSAGE = 'Our AI servers are busy. Please try again shortly.';
 export const NETWORK_MESSAGE =
   "Network error: couldn't reach the server. Check your connection and try again.";
 
@@ -16,7 +18,7 @@ export type SendEvent =
   | { readonly type: 'retrying'; readonly attempt: number }
   | { readonly type: 'meta'; readonly messageId: string; readonly conversationId: string }
   | { readonly type: 'content'; readonly text: string }
-  | { readonly type: 'end'; readonly status: Exclude<TurnStatus, 'in_progress'> }
+  | { readonly type: 'end'; readonly status: FinalTurnStatus }
   | {
       readonly type: 'failed';
       readonly kind: FailureKind;
@@ -92,7 +94,7 @@ export class PromptSender {
       prompt: this.options.prompt,
       stream: true,
       ...(this.options.conversationId ? { conversation_id: this.options.conversationId } : {}),
-    });
+    } satisfies ChatRequestBody);
     for (;;) {
       let response: Response;
       try {
@@ -101,8 +103,8 @@ export class PromptSender {
           headers: {
             'content-type': 'application/json',
             accept: 'text/event-stream',
-            'idempotency-key': this.idempotencyKey,
-            ...(attempt > 0 ? { 'x-retry-attempt': String(attempt) } : {}),
+            [CHAT_HEADERS.idempotencyKey]: this.idempotencyKey,
+            ...(attempt > 0 ? { [CHAT_HEADERS.retryAttempt]: String(attempt) } : {}),
           },
           body,
           signal: this.abort.signal,
@@ -155,7 +157,7 @@ export class PromptSender {
   }
 
   private async stream(body: ReadableStream<Uint8Array>): Promise<void> {
-    let status: Exclude<TurnStatus, 'in_progress'> | undefined;
+    let status: FinalTurnStatus | undefined;
     try {
       for await (const event of readSse(body)) {
         if (this.finished) return;
@@ -167,12 +169,12 @@ export class PromptSender {
           }
         } else if (event.event === 'end') {
           const end = parseJson(event.data);
-          status = isFinal(end.status) ? end.status : 'completed';
+          status = isFinalTurnStatus(end.status) ? end.status : 'completed';
         } else if (event.event === 'error') {
           const error = parseJson(event.data).error;
           const message = isRecord(error) && typeof error.message === 'string' ? error.message : undefined;
           return this.fail('stream', message ?? 'The answer failed part-way. Please try again.', true);
-        } else if (event.data === '[DONE]') {
+        } else if (event.data === SSE_DONE_DATA) {
           break;
         } else {
           const chunk = parseJson(event.data);
@@ -231,10 +233,6 @@ export function humanSeconds(seconds: number): string {
   if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
   const hours = Math.ceil(minutes / 60);
   return `${hours} hour${hours === 1 ? '' : 's'}`;
-}
-
-function isFinal(value: unknown): value is Exclude<TurnStatus, 'in_progress'> {
-  return value === 'completed' || value === 'failed' || value === 'stopped' || value === 'interrupted';
 }
 
 function parseJson(data: string): Record<string, unknown> {

@@ -1,7 +1,7 @@
-import type { TurnStatus } from './api';
+import { OVERLOADED_MESSAGE, TURN_ERROR_FALLBACK_MESSAGE, TURN_ERROR_MESSAGES } from '../../contract/errors';
+import type { TurnStatus } from '../../contract/turn';
 import { button, h } from './dom';
 import { renderMarkdown } from './markdown';
-import { BUSY_MESSAGE } from './send';
 
 export type ViewStatus = TurnStatus | 'pending' | 'streaming';
 
@@ -12,14 +12,8 @@ const STATUS_TEXT: Partial<Record<ViewStatus, string>> = {
   in_progress: 'Still generating…',
 };
 
-const ERROR_TEXT: Record<string, string> = {
-  upstream_timeout: 'The model took too long to answer.',
-  upstream_error: 'The model could not answer.',
-  overloaded: BUSY_MESSAGE,
-};
-
 export function describeErrorCode(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : (ERROR_TEXT[code] ?? 'Something went wrong while answering.');
+  return code === undefined ? undefined : (TURN_ERROR_MESSAGES[code] ?? TURN_ERROR_FALLBACK_MESSAGE);
 }
 
 /** One prompt and its answer in the conversation column. */
@@ -93,7 +87,7 @@ export class TurnView {
       h(
         'div',
         { class: 'notice busy' },
-        h('p', { class: 'notice-title', role: 'status' }, BUSY_MESSAGE),
+        h('p', { class: 'notice-title', role: 'status' }, OVERLOADED_MESSAGE),
         h(
           'p',
           { class: 'notice-detail' },

@@ -1,4 +1,4 @@
-import { buildWeb } from '../../../local/web-build';
+import { buildWeb } from '../../../web/build';
 
 /** The stack serves web/, whose index.html loads the bundle from web/dist/: build it once per run. */
 export default async function setup(): Promise<void> {

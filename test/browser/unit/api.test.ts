@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PublicConfig } from '../../../contract/public-config';
 import { Api } from '../../../web/src/api';
-import type { AppConfig, Session } from '../../../web/src/auth';
+import type { Session } from '../../../web/src/auth';
 
-const config: AppConfig = {
+const config: PublicConfig = {
   region: 'us-east-1',
   userPoolId: 'pool',
   userPoolClientId: 'client',

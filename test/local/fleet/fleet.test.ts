@@ -29,7 +29,9 @@ describe('startFleet', () => {
       });
       expect(response.status).toBe(200);
       expect(response.headers.get('x-inference-server')).toBe(server.id);
-      usages.push((await response.json()).usage.completion_tokens);
+      usages.push(
+        ((await response.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens,
+      );
       expect(server.handle.stats()).toMatchObject({ id: server.id, completed: 1 });
     }
     expect(usages).toEqual([4, 7, 4]);

@@ -43,6 +43,9 @@ function chatBody(extra: Record<string, unknown> = {}) {
   return { model: 'local-llm', messages: [{ role: 'user', content: PROMPT }], ...extra };
 }
 
+/** Node's fetch types `json()` as unknown: the fields these tests read. */
+type Completion = { choices: [{ finish_reason: string }] };
+
 function expectOpenAiError(body: unknown) {
   expect(body).toEqual({
     error: {
@@ -235,7 +238,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
       expectOpenAiError(await response.json());
     }
     const missing = await postChat(server, { model: 'local-llm' });
-    expect((await missing.json()).error.param).toBe('messages');
+    expect(((await missing.json()) as { error: { param: string } }).error.param).toBe('messages');
     const viaClient = clientFor(server).chat.completions.create({ model: 'local-llm', messages: [] });
     await expect(viaClient).rejects.toMatchObject({ status: 400 });
     expect(server.stats().badRequests).toBe(cases.length + 2);
@@ -302,7 +305,7 @@ describe('slots and queue', () => {
     server.stall(false);
     const [streamed, whole] = await Promise.all([first, second]);
     expect((await streamed.text()).trimEnd().endsWith('data: [DONE]')).toBe(true);
-    expect((await whole.json()).choices[0].finish_reason).toBe('stop');
+    expect(((await whole.json()) as Completion).choices[0].finish_reason).toBe('stop');
 
     const after = await scrape(server);
     expect(metricValue(after.samples, 'vllm:num_requests_running')).toBe(0);
@@ -382,7 +385,7 @@ describe('slots and queue', () => {
 
     server.setOptions({ tokensPerSecond: 5000 });
     const response = await queued;
-    expect((await response.json()).choices[0].finish_reason).toBe('length');
+    expect(((await response.json()) as Completion).choices[0].finish_reason).toBe('length');
     expect(server.stats()).toMatchObject({ running: 0, waiting: 0, completed: 1, aborted: 1 });
   });
 
@@ -480,7 +483,10 @@ describe('faults and admin', () => {
 
     expect((await post('/admin/stall', { ms: true })).status).toBe(200);
     expect(server.stats().stalled).toBe(true);
-    const stats = await (await fetch(`${server.baseUrl}/admin/stats`)).json();
+    const stats = (await (await fetch(`${server.baseUrl}/admin/stats`)).json()) as {
+      options: { slots: number };
+      kvCacheUsage: unknown;
+    };
     expect(stats).toMatchObject({ stalled: true, running: 0, waiting: 0, completed: 0, aborted: 0 });
     expect(stats.options.slots).toBe(3);
     expect(typeof stats.kvCacheUsage).toBe('number');

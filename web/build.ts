@@ -1,19 +1,20 @@
 /**
- * Builds the web client: web/src/main.ts and web/styles.css, bundled and minified by esbuild, plus
- * index.html, into web/dist/ (git-ignored). The output folder is self-contained — serve it (or upload
- * it) as the site root. web/index.html points at ./dist/ so that serving web/ itself also works.
+ * Builds the web client: web/src/main.ts and web/styles.css (whose @imports of web/styles/ esbuild
+ * inlines in order), bundled and minified by esbuild, plus index.html, into web/dist/ (git-ignored).
+ * The output folder is self-contained — serve it (or upload it) as the site root. web/index.html
+ * points at ./dist/ so that serving web/ itself also works.
  *
- * `node --import tsx local/web-build.ts` builds once and prints the shipped size.
+ * `node --import tsx web/build.ts` builds once and prints the shipped size.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-export const WEB_DIR = join(REPO_ROOT, 'web');
+/** This file lives in web/: the web folder is its own, the project root one up. */
+export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = join(WEB_DIR, '..');
 export const WEB_DIST_DIR = join(WEB_DIR, 'dist');
 
 export interface WebBuild {

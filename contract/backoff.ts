@@ -2,7 +2,7 @@
  * How long a refused client waits: premium linearly, free exponentially with jitter. Shared by the chat
  * function (Retry-After) and the web client (its fallback when a response carries none).
  */
-import { ENTITLEMENTS } from '../contract/entitlements';
+import { ENTITLEMENTS } from './entitlements';
 import type { Tier } from './turn';
 
 export interface BackoffPolicy {
