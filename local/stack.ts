@@ -26,8 +26,9 @@ import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulat
 import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
 import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
-import { loadHandler, REPO_ROOT } from './handlers';
+import { loadHandler } from './handlers';
 import { seedServerRegistry } from './registry-seed';
+import { REPO_ROOT } from './repo-root';
 import { removeStackFile, writeStackFile } from './stack-file';
 
 export { loadHandler, REPO_ROOT };

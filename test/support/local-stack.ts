@@ -4,12 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type CognitoTokens, cognitoLogin } from '../../local/emulators/cognito';
+import { REPO_ROOT } from '../../local/repo-root';
 import type { PublicConfig } from '../../local/stack';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_LINE = /Chat app listening on (http:\/\/\S+) \(data in (.+)\)/;
 
 export interface SpawnedStack {
