@@ -12,7 +12,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSqsClient } from '../adapters/sqs/clients';
 import { backgroundFunctions, chatTable, type FunctionTrigger } from '../lib/resources';
-import { createLambdaContext } from './gateway';
+import { createLambdaContext } from './gateway/server';
 import { loadHandler } from './handlers';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './stack';
 

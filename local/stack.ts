@@ -19,13 +19,19 @@ import {
   parseServerCapacity,
 } from '../domain/server-registration';
 import { queues, routes as routeDefinitions, serverRegistryTable, tables } from '../lib/resources';
-import { installAwsLambdaShim } from './awslambda-shim';
 import { localBackgroundTasks } from './background';
 import { type LocalCognito, startCognito } from './emulators/cognito';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
 import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
-import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
+import { installAwsLambdaShim } from './gateway/awslambda-shim';
+import {
+  type Gateway,
+  type GatewayLogger,
+  type GatewayRoute,
+  startGateway,
+  stdoutLogger,
+} from './gateway/server';
 import { loadHandler } from './handlers';
 import { seedServerRegistry } from './registry-seed';
 import { REPO_ROOT } from './repo-root';

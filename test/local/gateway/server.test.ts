@@ -6,14 +6,14 @@ import type { Writable } from 'node:stream';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteDefinition } from '../../../lib/resources';
-import { installAwsLambdaShim } from '../../../local/awslambda-shim';
+import { installAwsLambdaShim } from '../../../local/gateway/awslambda-shim';
 import {
   type Gateway,
   type GatewayLogEntry,
   type GatewayRoute,
   MAX_REQUEST_BYTES,
   startGateway,
-} from '../../../local/gateway';
+} from '../../../local/gateway/server';
 import { fetchSse } from '../../support/http';
 import { handler as bufferedHandler } from './fixtures/buffered';
 import { createStreamingFixture } from './fixtures/streaming';

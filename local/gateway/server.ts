@@ -19,7 +19,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import type { RouteDefinition } from '../lib/resources';
+import type { RouteDefinition } from '../../lib/resources';
 import { DELIMITER_LEN, isStreamingHandler, METADATA_PRELUDE_CONTENT_TYPE } from './awslambda-shim';
 
 /** Function URL request payload limit (the invoke payload limit of a synchronous invocation). */
