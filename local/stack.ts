@@ -19,7 +19,7 @@ import {
   parseServerCapacity,
 } from '../domain/server-registration';
 import { queues, routes as routeDefinitions, serverRegistryTable, tables } from '../lib/resources';
-import { localBackgroundTasks } from './background';
+import { localBackgroundTasks } from './background/sqs-poller';
 import { type LocalCognito, startCognito } from './emulators/cognito';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
 import { startSqs } from './emulators/sqs';

@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createSqsClient } from '../adapters/sqs/clients';
-import { backgroundFunctions, chatTable, type FunctionTrigger } from '../lib/resources';
-import { createLambdaContext } from './gateway/server';
-import { loadHandler } from './handlers';
-import type { BackgroundContext, BackgroundTask, StopFunction } from './stack';
+import { createSqsClient } from '../../adapters/sqs/clients';
+import { backgroundFunctions, chatTable, type FunctionTrigger } from '../../lib/resources';
+import { createLambdaContext } from '../gateway/server';
+import { loadHandler } from '../handlers';
+import type { BackgroundContext, BackgroundTask, StopFunction } from '../stack';
 
 const definitionOf = (id: (typeof backgroundFunctions)[number]['id']) => {
   const definition = backgroundFunctions.find((candidate) => candidate.id === id);
@@ -26,8 +26,8 @@ const definitionOf = (id: (typeof backgroundFunctions)[number]['id']) => {
 export const heartbeatTask: BackgroundTask = {
   name: 'heartbeat',
   async start(context) {
-    const { runHeartbeat, heartbeatDepsFromEnv } = await import('../functions/run-heartbeat');
-    const { fleetShardsFromEnv } = await import('../functions/commons/fleet-policy');
+    const { runHeartbeat, heartbeatDepsFromEnv } = await import('../../functions/run-heartbeat');
+    const { fleetShardsFromEnv } = await import('../../functions/commons/fleet-policy');
     const controller = new AbortController();
     const loops = Array.from({ length: fleetShardsFromEnv() }, (_, shard) =>
       runHeartbeat({ ...heartbeatDepsFromEnv(shard), signal: controller.signal }, () => false).catch(
@@ -143,9 +143,9 @@ export const sweeperTask: BackgroundTask = {
     const definition = definitionOf('SweepTurns');
     const trigger: FunctionTrigger = definition.trigger;
     const [{ sweepInterruptedTurns }, { DynamoDbTurnRepository }, { documentClient }] = await Promise.all([
-      import('../domain/turn-lifecycle'),
-      import('../adapters/dynamodb/turn-repository'),
-      import('../adapters/dynamodb/clients'),
+      import('../../domain/turn-lifecycle'),
+      import('../../adapters/dynamodb/turn-repository'),
+      import('../../adapters/dynamodb/clients'),
     ]);
     const repository = new DynamoDbTurnRepository(
       documentClient,
