@@ -5,7 +5,7 @@ import {
   type InferenceServerOptions,
   startInferenceServer,
   type TunableOptions,
-} from './inference-server';
+} from './server';
 
 export interface FleetServer {
   /** `gpu-1`, `gpu-2`, … */

@@ -22,7 +22,7 @@ import { type NewTurn, systemClock } from '../../domain/ports';
 import type { Caller, TurnOutcome } from '../../domain/turn';
 import { applyPendingWrite, parsePendingWrite, requestStop } from '../../domain/turn-lifecycle';
 import { type LocalSqs, startSqs } from '../../local/emulators/sqs';
-import { type InferenceServerHandle, startInferenceServer } from '../../local/fleet/inference-server';
+import { type InferenceServerHandle, startInferenceServer } from '../../local/fleet/server';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -4,7 +4,7 @@ import {
   type InferenceServerHandle,
   type InferenceServerOptions,
   startInferenceServer,
-} from '../../../local/fleet/inference-server';
+} from '../../../local/fleet/server';
 
 // Fast settings: tests assert behaviour (order, counts, states), never durations.
 const FAST: InferenceServerOptions = { timeToFirstTokenMs: 0, tokensPerSecond: 5000, answerTokens: 20 };
