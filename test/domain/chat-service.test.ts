@@ -22,7 +22,7 @@ import { type NewTurn, systemClock } from '../../domain/ports';
 import type { Caller, TurnOutcome } from '../../domain/turn';
 import { applyPendingWrite, parsePendingWrite, requestStop } from '../../domain/turn-lifecycle';
 import { type LocalSqs, startSqs } from '../../local/emulators/sqs';
-import { type InferenceServerHandle, startInferenceServer } from '../../local/fleet/server';
+import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -31,8 +31,8 @@ let db: TestDynamoDb;
 let sqs: LocalSqs;
 let sqsClient: SQSClient;
 let repository: DynamoDbTurnRepository;
-let gpuA: InferenceServerHandle;
-let gpuB: InferenceServerHandle;
+let gpuA: SimulatedServerHandle;
+let gpuB: SimulatedServerHandle;
 const fleetOptions = { tokensPerSecond: 80, answerTokens: 40, timeToFirstTokenMs: 10 };
 
 beforeAll(async () => {
@@ -44,8 +44,8 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
-  gpuA = await startInferenceServer({ id: 'gpu-a', ...fleetOptions });
-  gpuB = await startInferenceServer({ id: 'gpu-b', ...fleetOptions });
+  gpuA = await startSimulatedServer({ id: 'gpu-a', ...fleetOptions });
+  gpuB = await startSimulatedServer({ id: 'gpu-b', ...fleetOptions });
 });
 
 afterAll(async () => {
@@ -65,7 +65,7 @@ afterEach(async () => {
 });
 
 /** A fleet state as the heartbeat writes it, listing the servers (gpu-a first). */
-async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
+async function publishFleet(servers: SimulatedServerHandle[]): Promise<void> {
   const fleet = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   const current = await fleet.getView(0, { consistent: true });
   const state: FleetState = {

@@ -1,27 +1,27 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type InferenceServerHandle,
-  type InferenceServerOptions,
-  startInferenceServer,
+  type SimulatedServerHandle,
+  type SimulatedServerOptions,
+  startSimulatedServer,
 } from '../../../local/fleet/server';
 
 // Fast settings: tests assert behaviour (order, counts, states), never durations.
-const FAST: InferenceServerOptions = { timeToFirstTokenMs: 0, tokensPerSecond: 5000, answerTokens: 20 };
+const FAST: SimulatedServerOptions = { timeToFirstTokenMs: 0, tokensPerSecond: 5000, answerTokens: 20 };
 const PROMPT = 'How should I water tomato plants during a hot summer?';
 
-const servers: InferenceServerHandle[] = [];
+const servers: SimulatedServerHandle[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function start(options: InferenceServerOptions = {}): Promise<InferenceServerHandle> {
-  const server = await startInferenceServer({ ...FAST, ...options });
+async function start(options: SimulatedServerOptions = {}): Promise<SimulatedServerHandle> {
+  const server = await startSimulatedServer({ ...FAST, ...options });
   servers.push(server);
   return server;
 }
 
-function clientFor(server: InferenceServerHandle): OpenAI {
+function clientFor(server: SimulatedServerHandle): OpenAI {
   return new OpenAI({ apiKey: 'local', baseURL: `${server.baseUrl}/v1`, maxRetries: 0 });
 }
 
@@ -30,7 +30,7 @@ async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
-function postChat(server: InferenceServerHandle, body: unknown, init: RequestInit = {}): Promise<Response> {
+function postChat(server: SimulatedServerHandle, body: unknown, init: RequestInit = {}): Promise<Response> {
   return fetch(`${server.baseUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -112,7 +112,7 @@ function metricValue(samples: PromSample[], name: string): number {
   return found.reduce((sum, sample) => sum + sample.value, 0);
 }
 
-async function scrape(server: InferenceServerHandle) {
+async function scrape(server: SimulatedServerHandle) {
   const response = await fetch(`${server.baseUrl}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -497,7 +497,7 @@ describe('faults and admin', () => {
   });
 
   it('rejects invalid options with a clear error', async () => {
-    await expect(startInferenceServer({ slots: 0 })).rejects.toThrow(/slots/);
+    await expect(startSimulatedServer({ slots: 0 })).rejects.toThrow(/slots/);
     const server = await start();
     expect(() => server.setOptions({ tokensPerSecond: 0 })).toThrow(/tokensPerSecond/);
     expect(() => server.stall(-5)).toThrow(/stall/);
