@@ -1,11 +1,8 @@
 // A fleet of simulated inference servers ("GPUs") on loopback, one port each.
 
-import {
-  type SimulatedServerHandle,
-  type SimulatedServerOptions,
-  startSimulatedServer,
-  type TunableOptions,
-} from './server';
+import type { SimulatedServerHandle } from './handle';
+import type { SimulatedServerOptions, TunableOptions } from './options';
+import { startSimulatedServer } from './server';
 
 export interface FleetServer {
   /** `gpu-1`, `gpu-2`, … */
