@@ -1,7 +1,6 @@
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from './repo-root';
 
 /** Imports an entry file (relative to the repository root) and returns its `handler` export. */
 export async function loadHandler(entry: string): Promise<unknown> {

@@ -20,45 +20,30 @@ import {
   parseServerCapacity,
 } from '../domain/server-registration';
 import { queues, routes as routeDefinitions, serverRegistryTable, tables } from '../lib/resources';
-import { installAwsLambdaShim } from './awslambda-shim';
-import { localBackgroundTasks } from './background';
+import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
+import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
 import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
-import { type Gateway, type GatewayLogger, type GatewayRoute, startGateway, stdoutLogger } from './gateway';
-import { loadHandler, REPO_ROOT } from './handlers';
+import { installAwsLambdaShim } from './gateway/awslambda-shim';
+import {
+  type Gateway,
+  type GatewayLogger,
+  type GatewayRoute,
+  startGateway,
+  stdoutLogger,
+} from './gateway/server';
+import { loadHandler } from './handlers';
 import { seedServerRegistry } from './registry-seed';
+import { REPO_ROOT } from './repo-root';
 import { removeStackFile, writeStackFile } from './stack-file';
 
-export { loadHandler, REPO_ROOT };
+export type { BackgroundContext, BackgroundTask, StopFunction };
 
 const REGION = 'us-east-1';
 
-/** What a background task gets to work with. The handlers' environment is already in process.env. */
-export interface BackgroundContext {
-  readonly env: Readonly<Record<string, string>>;
-  readonly dynamoEndpoint: string;
-  readonly queueUrls: Readonly<Record<string, string>>;
-  /** Absent when INFERENCE_SERVERS points at servers this stack did not start. */
-  readonly fleet: FleetHandle | undefined;
-  readonly log: GatewayLogger;
-  /** Epoch ms when this stack began starting, before its gateway listened: older in-flight turns are dead. */
-  readonly startedAt: number;
-}
-
-export type StopFunction = () => void | Promise<void>;
-
-/**
- * Something the deployed app runs on a schedule or an event source (heartbeat, SQS poller, sweeper).
- * Started after the handlers are loaded, stopped before anything else.
- */
-export interface BackgroundTask {
-  readonly name: string;
-  start(context: BackgroundContext): StopFunction | Promise<StopFunction>;
-}
-
-/** The local stand-ins for schedules and event source mappings (local/background.ts). */
+/** The local stand-ins for schedules and event source mappings (local/background/). */
 export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
 
 export interface LocalStackOptions {

@@ -16,9 +16,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { PREMIUM_GROUP } from '../../lib/resources';
+import { REPO_ROOT } from '../repo-root';
 
 export const LOCAL_PASSWORD = 'LocalDemo-2026!';
 export const SEEDED_USERS = [
@@ -27,7 +27,6 @@ export const SEEDED_USERS = [
 ] as const;
 
 const REGION = 'us-east-1';
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_SCRIPT = join(REPO_ROOT, 'node_modules', 'cognito-local', 'lib', 'bin', 'start.js');
 /** Runs cognito-local, but exits as soon as the parent's end of stdin closes. */
 const WATCHDOG =

@@ -1,18 +1,15 @@
 // A fleet of simulated inference servers ("GPUs") on loopback, one port each.
 
-import {
-  type InferenceServerHandle,
-  type InferenceServerOptions,
-  startInferenceServer,
-  type TunableOptions,
-} from './inference-server';
+import type { SimulatedServerHandle } from './handle';
+import type { SimulatedServerOptions, TunableOptions } from './options';
+import { startSimulatedServer } from './server';
 
 export interface FleetServer {
   /** `gpu-1`, `gpu-2`, … */
   id: string;
   /** `http://127.0.0.1:PORT` (OpenAI baseURL: `${baseUrl}/v1`). */
   baseUrl: string;
-  handle: InferenceServerHandle;
+  handle: SimulatedServerHandle;
 }
 
 export interface FleetOptions extends Partial<TunableOptions> {
@@ -42,10 +39,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<FleetHandl
   try {
     for (let i = 0; i < count; i++) {
       const id = `gpu-${i + 1}`;
-      const serverOptions: InferenceServerOptions = { ...shared, ...perServer[i], id, port: 0 };
+      const serverOptions: SimulatedServerOptions = { ...shared, ...perServer[i], id, port: 0 };
       if (host !== undefined) serverOptions.host = host;
       if (model !== undefined) serverOptions.model = model;
-      const handle = await startInferenceServer(serverOptions);
+      const handle = await startSimulatedServer(serverOptions);
       servers.push({ id, baseUrl: handle.baseUrl, handle });
     }
   } catch (error) {

@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../local/handlers';
+import { REPO_ROOT } from '../../local/repo-root';
 import { type FaultRates, NO_FAULTS, seededRandom } from '../support/fault-proxy';
 import { type Attempt, attemptSummary, chatAttempt } from './support/client';
 import {

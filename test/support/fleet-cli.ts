@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { serverRegistryTable } from '../../lib/resources';
-import { REPO_ROOT } from '../../local/handlers';
+import { REPO_ROOT } from '../../local/repo-root';
 
 export interface FleetCliRun {
   readonly code: number | null;

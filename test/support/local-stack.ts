@@ -4,12 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { PublicConfig } from '../../contract/public-config';
 import { type CognitoTokens, cognitoLogin } from '../../local/emulators/cognito';
+import { REPO_ROOT } from '../../local/repo-root';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_LINE = /Chat app listening on (http:\/\/\S+) \(data in (.+)\)/;
 
 export interface SpawnedStack {

@@ -5,7 +5,7 @@
 import { createPrivateKey, createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../local/handlers';
+import { REPO_ROOT } from '../../local/repo-root';
 
 const keyFile = join(REPO_ROOT, 'node_modules/cognito-local/lib/keys/cognitoLocal.private.json');
 

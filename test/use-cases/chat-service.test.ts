@@ -19,7 +19,7 @@ import { defaultFleetPolicy, type FleetState } from '../../domain/fleet';
 import { type NewTurn, systemClock } from '../../domain/ports';
 import type { Caller, TurnOutcome } from '../../domain/turn';
 import { type LocalSqs, startSqs } from '../../local/emulators/sqs';
-import { type InferenceServerHandle, startInferenceServer } from '../../local/fleet/inference-server';
+import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
 import { FleetGate } from '../../use-cases/fleet-gate';
 import { applyPendingWrite, parsePendingWrite } from '../../use-cases/persist-parked-write';
 import { type ActiveTurn, ChatService, type TurnEvent } from '../../use-cases/start-turn';
@@ -32,8 +32,8 @@ let db: TestDynamoDb;
 let sqs: LocalSqs;
 let sqsClient: SQSClient;
 let repository: DynamoDbTurnRepository;
-let gpuA: InferenceServerHandle;
-let gpuB: InferenceServerHandle;
+let gpuA: SimulatedServerHandle;
+let gpuB: SimulatedServerHandle;
 const fleetOptions = { tokensPerSecond: 80, answerTokens: 40, timeToFirstTokenMs: 10 };
 
 beforeAll(async () => {
@@ -45,8 +45,8 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
-  gpuA = await startInferenceServer({ id: 'gpu-a', ...fleetOptions });
-  gpuB = await startInferenceServer({ id: 'gpu-b', ...fleetOptions });
+  gpuA = await startSimulatedServer({ id: 'gpu-a', ...fleetOptions });
+  gpuB = await startSimulatedServer({ id: 'gpu-b', ...fleetOptions });
 });
 
 afterAll(async () => {
@@ -66,7 +66,7 @@ afterEach(async () => {
 });
 
 /** A fleet state as the heartbeat writes it, listing the servers (gpu-a first). */
-async function publishFleet(servers: InferenceServerHandle[]): Promise<void> {
+async function publishFleet(servers: SimulatedServerHandle[]): Promise<void> {
   const fleet = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   const current = await fleet.getView(0, { consistent: true });
   const state: FleetState = {

@@ -18,7 +18,7 @@ import { chatTable } from '../../../lib/resources';
 import { LOCAL_PASSWORD } from '../../../local/emulators/cognito';
 import { ensureTables, type LocalDynamoDb, startDynamoDb } from '../../../local/emulators/dynamodb';
 import { type FleetHandle, startFleet } from '../../../local/fleet/fleet';
-import type { TunableOptions } from '../../../local/fleet/inference-server';
+import type { TunableOptions } from '../../../local/fleet/options';
 import { generateAnswerTokens } from '../../../local/fleet/text';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy';
 import { login, type SpawnedStack, spawnLocalStack } from '../../support/local-stack';

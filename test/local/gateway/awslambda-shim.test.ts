@@ -7,7 +7,7 @@ import {
   isStreamingHandler,
   METADATA_PRELUDE_CONTENT_TYPE,
   splitPrelude,
-} from '../../../local/awslambda-shim';
+} from '../../../local/gateway/awslambda-shim';
 
 const context = { getRemainingTimeInMillis: () => 1000 };
 

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PASSWORD } from '../../../local/emulators/cognito';
-import { readStackFile } from '../../../local/stack-file';
-import { runFleetCli } from '../../support/fleet-cli';
-import { login, type SpawnedStack, spawnLocalStack } from '../../support/local-stack';
+import { LOCAL_PASSWORD } from '../../local/emulators/cognito';
+import { readStackFile } from '../../local/stack-file';
+import { runFleetCli } from '../support/fleet-cli';
+import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<

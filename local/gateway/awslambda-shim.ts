@@ -6,7 +6,7 @@
  *   whoever invokes it (the local gateway) can tell a streaming handler from a buffered one.
  * - `HttpResponseStream.from(stream, prelude)` sets the integration content type and makes the
  *   first write emit `JSON.stringify(prelude)` and 8 NUL bytes before the body; a Function URL
- *   (here: local/gateway.ts) turns that prelude into the status line, headers and cookies.
+ *   (here: local/gateway/response-stream.ts) turns that prelude into the status line, headers and cookies.
  *
  * middy reads `awslambda.streamifyResponse` when a handler module is evaluated: install this before
  * importing any handler (the stack does; vitest's setupFiles does for tests).
