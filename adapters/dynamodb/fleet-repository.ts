@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { FleetMode, FleetState, ShardTotals } from '../../domain/fleet';
 import type { FleetRepository } from '../../domain/ports';
+import { isConditionalCheckFailed } from './errors';
 import { decodeServers, encodeServers } from './fleet-view-codec';
 import { measured, measuredOrNull, whole } from './numbers';
 
@@ -39,9 +40,6 @@ const FLEET_MODES: ReadonlySet<string> = new Set<FleetMode>(['normal', 'shed_fre
 
 type SendOptions = { readonly signal?: AbortSignal };
 const sendOptions = (options?: SendOptions) => (options?.signal ? { abortSignal: options.signal } : {});
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoDbFleetRepository implements FleetRepository {
   constructor(

@@ -1,5 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, IdempotencyClaim, IdempotencyClaims } from '../../domain/ports';
+import { isConditionalCheckFailed } from './errors';
 
 /** How long an Idempotency-Key is remembered (as Stripe does): retries come within minutes, not days. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
@@ -42,7 +43,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
       return undefined;
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       const existing = await this.get(userId, key);
       if (!existing) throw new Error('Idempotency claim vanished after a failed conditional put');
       // Our own claim: the write was applied but its answer lost (a 500 or time-out), and the SDK's retry
@@ -63,7 +64,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
     } catch (error) {
       // Held by another attempt by now: not ours to free.
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
@@ -84,7 +85,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

@@ -31,6 +31,7 @@ import {
   parseServerId,
   parseServerRegistration,
 } from '../../domain/server-registration';
+import { isConditionalCheckFailed } from './errors';
 
 export const BUCKET_PREFIX = 'BUCKET#';
 export const bucketKey = (bucket: number) => `${BUCKET_PREFIX}${bucket}`;
@@ -107,9 +108,6 @@ function isRegistrableId(id: string): boolean {
     return false;
   }
 }
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoDbServerRegistry implements ServerRegistry {
   private readonly clock: Clock;

@@ -26,6 +26,7 @@ import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepositor
 import type { Turn, TurnOutcome, TurnStatus } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { type CursorKey, decodeCursor, encodeCursor, TURN_PREFIX } from './cursor';
+import { isConditionalCheckFailed } from './errors';
 
 export const CONVERSATION_INDEX = 'byConversation';
 export const INFLIGHT_INDEX = 'byInflight';
@@ -92,9 +93,6 @@ export function storeContentHash(
     .update(JSON.stringify([input.conversationId, input.userMessage, input.assistantResponse]))
     .digest('hex');
 }
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoDbTurnRepository implements TurnRepository {
   constructor(
