@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inflightKey } from '../../../adapters/dynamodb/chat-items';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
-import { DynamoDbTurnRepository, inflightKey } from '../../../adapters/dynamodb/turn-repository';
+import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
