@@ -7,12 +7,7 @@ import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-reposito
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
-import {
-  applyPendingWrite,
-  parsePendingWrite,
-  requestStop,
-  sweepInterruptedTurns,
-} from '../../../domain/turn-lifecycle';
+import { applyPendingWrite, requestStop, sweepInterruptedTurns } from '../../../domain/turn-lifecycle';
 import { INFLIGHT_SHARDS } from '../../../lib/resources';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
@@ -235,23 +230,5 @@ describe('in-flight index and the sweeper', () => {
         updatedAt: fresh.createdAt,
       }),
     ).toBe(false);
-  });
-});
-
-describe('parsePendingWrite', () => {
-  it('accepts what the chat function enqueues and rejects anything else', () => {
-    const write = {
-      turn: newTurn('u', clock.t),
-      outcome: { status: 'completed', assistantResponse: 'a', updatedAt: new Date(clock.t).toISOString() },
-    };
-    expect(parsePendingWrite(JSON.stringify(write))).toEqual(write);
-    for (const body of [
-      'null',
-      '{}',
-      JSON.stringify({ ...write, outcome: { ...write.outcome, status: 'in_progress' } }),
-    ]) {
-      expect(() => parsePendingWrite(body)).toThrow();
-    }
-    expect(() => parsePendingWrite('not json')).toThrow();
   });
 });
