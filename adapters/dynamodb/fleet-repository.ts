@@ -27,7 +27,7 @@ import { isConditionalCheckFailed } from './errors';
 import { decodeServers, encodeServers } from './fleet-view-codec';
 import { measured, measuredOrNull, whole } from './numbers';
 
-export const VIEW_PREFIX = 'VIEW#';
+const VIEW_PREFIX = 'VIEW#';
 export const viewKey = (shard: number) => `${VIEW_PREFIX}${shard}`;
 
 /** BatchGetItem takes at most 100 keys. */

@@ -33,7 +33,7 @@ import {
 } from '../../domain/server-registration';
 import { isConditionalCheckFailed } from './errors';
 
-export const BUCKET_PREFIX = 'BUCKET#';
+const BUCKET_PREFIX = 'BUCKET#';
 export const bucketKey = (bucket: number) => `${BUCKET_PREFIX}${bucket}`;
 
 const STATUSES: ReadonlySet<string> = new Set<RegisteredServer['status']>(['active', 'draining']);
@@ -79,9 +79,7 @@ export function toRegistryItem(server: RegisteredServer, now: number): RegistryI
 }
 
 /** The server an item holds, or the reason it is not a valid one. */
-export function fromRegistryItem(
-  item: Record<string, unknown>,
-): RegisteredServer | { readonly reason: string } {
+function fromRegistryItem(item: Record<string, unknown>): RegisteredServer | { readonly reason: string } {
   const { bucket, id, base_url: baseUrl, capacity, status } = item;
   if (typeof id !== 'string') return { reason: 'no string id' };
   if (typeof baseUrl !== 'string') return { reason: 'no string base_url' };

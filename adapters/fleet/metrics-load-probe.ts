@@ -23,7 +23,7 @@ export interface MetricsLoadProbeOptions {
   readonly log?: Pick<Log, 'warn'>;
 }
 
-export const DEFAULT_PROBE_TIMEOUT_MS = 500;
+const DEFAULT_PROBE_TIMEOUT_MS = 500;
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Why a scrape failed, as a short code for logs. */
