@@ -11,8 +11,8 @@
  * Size: ≈ 75 bytes a server plus ≈ 250 of summary. Measured on the fullest shard the hash produces
  * (test/adapters/dynamodb/fleet-view-sizing.test.ts): 2,300 servers / 64 shards → 41 servers, 3.3 KB, one
  * 0.5 RCU eventually consistent read; 5,000 / 64 → 85 servers, 6.6 KB, 1 RCU; one shard of 2,300 would be
- * 171 KB. A view is written with a
- * single-item conditional Put on its version, so two overlapping runs of one shard cannot interleave.
+ * 171 KB. A view is written with a single-item conditional Put on its version, so two overlapping runs of
+ * one shard cannot interleave.
  */
 import {
   BatchGetCommand,
