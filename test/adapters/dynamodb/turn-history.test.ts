@@ -1,12 +1,11 @@
 /** History pages of the chat table: newest first, by user or conversation, with opaque cursors. */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
 import type { NewTurn } from '../../../domain/ports';
 import type { Turn } from '../../../domain/turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
-import { expectDomainError, newTurn, nextTime, outcome, storeInput } from './turn-fixtures';
+import { expectDomainError, newTurn } from './turn-fixtures';
 
 let db: TestDynamoDb;
 let repo: DynamoDbTurnRepository;
