@@ -5,7 +5,8 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { DynamoDbFleetRepository, viewKey } from '../../../adapters/dynamodb/fleet-repository';
+import { viewKey } from '../../../adapters/dynamodb/fleet-items';
+import { DynamoDbFleetRepository } from '../../../adapters/dynamodb/fleet-repository';
 import type { ShardTotals } from '../../../domain/fleet';
 import { REGISTRY_BUCKETS } from '../../../domain/fleet-shards';
 import { at, server, totals, useFleetTables, view } from './fleet-views';

@@ -5,7 +5,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { viewKey } from '../../../adapters/dynamodb/fleet-repository';
+import { viewKey } from '../../../adapters/dynamodb/fleet-items';
 import { at, server, totals, useFleetTables, view } from './fleet-views';
 
 const tables = useFleetTables();
