@@ -16,7 +16,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PolicySeries, type PolicySummary, seriesOf, summarise } from './overload/analyze';
 import { arrivalSchedule, PROMPTS } from './overload/arrivals';
-import { type ChartPanel, renderChart } from './overload/chart';
+import { renderChart } from './overload/chart';
+import type { ChartPanel } from './overload/chart-rows';
 import {
   type BenchConfig,
   benchConfigFromEnv,

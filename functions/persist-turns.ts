@@ -3,8 +3,9 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
 import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
+import { parsePendingWrite } from '../adapters/sqs/pending-write-message';
 import { chatTable } from '../lib/resources';
-import { applyPendingWrite, parsePendingWrite } from '../use-cases/persist-parked-write';
+import { applyPendingWrite } from '../use-cases/persist-parked-write';
 import { logger } from './commons/logger';
 import { withLogging } from './commons/middleware';
 

@@ -1,4 +1,3 @@
-import { isFinalTurnStatus } from '../contract/turn';
 import { isDomainError } from '../domain/errors';
 import type { PendingTurnWrite, TurnRepository } from '../domain/ports';
 
@@ -21,27 +20,4 @@ export async function applyPendingWrite(
     }
   }
   return repository.finishTurn(write.turn, write.outcome, { replaceInterrupted: true });
-}
-
-/** Parses a queued write; a malformed body throws (and lands in the DLQ after the retries). */
-export function parsePendingWrite(body: string): PendingTurnWrite {
-  const parsed: unknown = JSON.parse(body);
-  if (typeof parsed !== 'object' || parsed === null) throw new Error('Pending write is not an object');
-  const { turn, outcome } = parsed as { turn?: Record<string, unknown>; outcome?: Record<string, unknown> };
-  const isString = (value: unknown): value is string => typeof value === 'string';
-  if (
-    !turn ||
-    !isString(turn.userId) ||
-    !isString(turn.id) ||
-    !isString(turn.conversationId) ||
-    !isString(turn.userMessage) ||
-    !isString(turn.createdAt) ||
-    (outcome !== undefined &&
-      (!isFinalTurnStatus(outcome.status) ||
-        !isString(outcome.assistantResponse) ||
-        !isString(outcome.updatedAt)))
-  ) {
-    throw new Error('Pending write is malformed');
-  }
-  return parsed as PendingTurnWrite;
 }

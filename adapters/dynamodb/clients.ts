@@ -46,7 +46,7 @@ export function createDynamoDbClient(timeouts: SdkTimeouts = DEFAULT_SDK_TIMEOUT
   });
 }
 
-export const dynamoDbClient: DynamoDBClient = createDynamoDbClient();
+const dynamoDbClient: DynamoDBClient = createDynamoDbClient();
 
 export const documentClient: DynamoDBDocumentClient = createDocumentClient(dynamoDbClient);
 

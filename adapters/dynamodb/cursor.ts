@@ -4,6 +4,7 @@
  * partition (and the requested conversation), otherwise it is an invalid_request.
  */
 import { DomainError } from '../../domain/errors';
+import { TURN_PREFIX } from './chat-items';
 
 export interface CursorKey {
   /** Table partition key: the user id. */
@@ -14,7 +15,6 @@ export interface CursorKey {
   readonly conv?: string;
 }
 
-export const TURN_PREFIX = 'TURN#';
 /** DynamoDB caps sort keys at 1024 bytes; a base64url JSON of three such keys stays well below this. */
 const MAX_CURSOR_LENGTH = 6000;
 const MAX_KEY_BYTES = 1024;

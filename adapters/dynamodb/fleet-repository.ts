@@ -1,18 +1,8 @@
 /**
  * The fleet table (see fleetTable in lib/resources.ts): one view item per heartbeat shard, written by that
- * shard's heartbeat worker and read by the chat function, one view per admission.
- *
- * View item: pk = VIEW#<shard>, shard, mode, load, smoothed_load, free_admit_ratio, no_safe_since?,
- *            shed_since?, below_since?, free_returns_at?, updated_at (epoch ms), version,
- *            t_used, t_capacity, t_safe (the shard's totals, which every worker reads for the fleet load),
- *            servers (fleet-view-codec.ts; absent when the shard has none).
- *            `load` / `smoothed_load` are null when no server is available (the domain's Infinity).
- *
- * Size: ≈ 75 bytes a server plus ≈ 250 of summary. Measured on the fullest shard the hash produces
- * (test/adapters/dynamodb/fleet-repository.test.ts): 2,300 servers / 64 shards → 41 servers, 3.3 KB, one
- * 0.5 RCU eventually consistent read; 5,000 / 64 → 85 servers, 6.6 KB, 1 RCU; one shard of 2,300 would be
- * 171 KB. A view is written with a
- * single-item conditional Put on its version, so two overlapping runs of one shard cannot interleave.
+ * shard's heartbeat worker and read by the chat function, one view per admission; every worker also reads
+ * all shards' totals. A view is written with a single-item conditional Put on its version, so two
+ * overlapping runs of one shard cannot interleave. Items and keys: fleet-items.ts.
  */
 import {
   BatchGetCommand,
@@ -21,27 +11,28 @@ import {
   PutCommand,
   type PutCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { FleetMode, FleetState, ShardTotals } from '../../domain/fleet';
+import type { FleetState, ShardTotals } from '../../domain/fleet';
 import type { FleetRepository } from '../../domain/ports';
-import { decodeServers, encodeServers } from './fleet-view-codec';
-import { measured, measuredOrNull, whole } from './numbers';
+import { isConditionalCheckFailed } from './errors';
+import {
+  fleetStateFromItem,
+  fleetStateToItem,
+  shardTotalsFromItem,
+  TOTALS_PROJECTION,
+  TOTALS_PROJECTION_NAMES,
+  viewKey,
+} from './fleet-items';
 
-export const VIEW_PREFIX = 'VIEW#';
-export const viewKey = (shard: number) => `${VIEW_PREFIX}${shard}`;
+/** For bench/scale, which reads and writes views through these; elsewhere import them from fleet-items.ts. */
+export { fleetStateFromItem, fleetStateToItem };
 
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_SIZE = 100;
 /** Retries of unprocessed keys (throttling) before going on without them. */
 const UNPROCESSED_RETRIES = 3;
-const TOTALS_PROJECTION = 'pk, #shard, t_used, t_capacity, t_safe, updated_at';
-
-const FLEET_MODES: ReadonlySet<string> = new Set<FleetMode>(['normal', 'shed_free', 'saturated']);
 
 type SendOptions = { readonly signal?: AbortSignal };
 const sendOptions = (options?: SendOptions) => (options?.signal ? { abortSignal: options.signal } : {});
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoDbFleetRepository implements FleetRepository {
   constructor(
@@ -77,7 +68,7 @@ export class DynamoDbFleetRepository implements FleetRepository {
               [this.tableName]: {
                 Keys: pending,
                 ProjectionExpression: TOTALS_PROJECTION,
-                ExpressionAttributeNames: { '#shard': 'shard' },
+                ExpressionAttributeNames: TOTALS_PROJECTION_NAMES,
               },
             },
           }),
@@ -120,92 +111,4 @@ export class DynamoDbFleetRepository implements FleetRepository {
       throw error;
     }
   }
-}
-
-export function fleetStateToItem(state: FleetState): Record<string, unknown> {
-  const optional = (name: string, value: number | undefined) =>
-    value === undefined ? {} : { [name]: whole(value, name) };
-  const servers = encodeServers(state.servers, state.updatedAt);
-  return {
-    pk: viewKey(state.shard),
-    shard: whole(state.shard, 'shard'),
-    mode: state.mode,
-    load: measuredOrNull(state.load, 'load'),
-    smoothed_load: measuredOrNull(state.smoothedLoad, 'smoothed_load'),
-    free_admit_ratio: measured(state.freeAdmitRatio, 'free_admit_ratio'),
-    ...optional('no_safe_since', state.noSafeSince),
-    ...optional('shed_since', state.shedSince),
-    ...optional('below_since', state.belowSince),
-    ...optional('free_returns_at', state.freeReturnsAt),
-    updated_at: whole(state.updatedAt, 'updated_at'),
-    version: whole(state.version, 'version'),
-    t_used: measured(state.totals.used, 't_used'),
-    t_capacity: measured(state.totals.capacity, 't_capacity'),
-    t_safe: whole(state.totals.safeServers, 't_safe'),
-    ...(servers === '' ? {} : { servers }),
-  };
-}
-
-/** The view from its stored item; throws on a malformed one (a reader keeps its last good view). */
-export function fleetStateFromItem(item: Record<string, unknown>): FleetState {
-  const fail = (message: string): never => {
-    throw new Error(`Malformed fleet view item ${String(item.pk)}: ${message}`);
-  };
-  const number = (name: string) => requiredNumber(item, name, fail);
-  const optional = (name: string) => {
-    const value = item[name];
-    return value === undefined || value === null ? undefined : number(name);
-  };
-  const infinityOrNumber = (name: string) => (item[name] === null ? Number.POSITIVE_INFINITY : number(name));
-  const mode = item.mode;
-  if (typeof mode !== 'string' || !FLEET_MODES.has(mode)) fail(`mode ${String(mode)}`);
-  const servers = item.servers ?? '';
-  if (typeof servers !== 'string') fail('servers is not a string');
-  const updatedAt = number('updated_at');
-  const noSafeSince = optional('no_safe_since');
-  const shedSince = optional('shed_since');
-  const belowSince = optional('below_since');
-  const freeReturnsAt = optional('free_returns_at');
-  return {
-    shard: number('shard'),
-    totals: shardTotalsFromItem(item),
-    mode: mode as FleetMode,
-    load: infinityOrNumber('load'),
-    smoothedLoad: infinityOrNumber('smoothed_load'),
-    freeAdmitRatio: number('free_admit_ratio'),
-    ...(noSafeSince === undefined ? {} : { noSafeSince }),
-    ...(shedSince === undefined ? {} : { shedSince }),
-    ...(belowSince === undefined ? {} : { belowSince }),
-    ...(freeReturnsAt === undefined ? {} : { freeReturnsAt }),
-    updatedAt,
-    version: number('version'),
-    servers: decodeOrFail(servers as string, updatedAt, fail),
-  };
-}
-
-function decodeOrFail(text: string, updatedAt: number, fail: (message: string) => never) {
-  try {
-    return decodeServers(text, updatedAt);
-  } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function shardTotalsFromItem(item: Record<string, unknown>): ShardTotals {
-  const fail = (message: string): never => {
-    throw new Error(`Malformed fleet view totals ${String(item.pk)}: ${message}`);
-  };
-  return {
-    shard: requiredNumber(item, 'shard', fail),
-    used: requiredNumber(item, 't_used', fail),
-    capacity: requiredNumber(item, 't_capacity', fail),
-    safeServers: requiredNumber(item, 't_safe', fail),
-    updatedAt: requiredNumber(item, 'updated_at', fail),
-  };
-}
-
-function requiredNumber(item: Record<string, unknown>, attribute: string, fail: (message: string) => never) {
-  const value = item[attribute];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`${attribute} is not a number`);
-  return value;
 }

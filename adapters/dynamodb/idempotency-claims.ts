@@ -1,10 +1,10 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, IdempotencyClaim, IdempotencyClaims } from '../../domain/ports';
+import { idempotencyClaimItem, idempotencySortKey, liveIdempotencyClaimFromItem } from './chat-items';
+import { isConditionalCheckFailed } from './errors';
 
 /** How long an Idempotency-Key is remembered (as Stripe does): retries come within minutes, not days. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
-
-export const idempotencySortKey = (key: string) => `IDEM#${key}`;
 
 /**
  * Idempotency-Key claims of POST /chat, one item per key in the caller's partition (so keys are per
@@ -26,7 +26,9 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
         ConsistentRead: true,
       }),
     );
-    return this.live(output.Item);
+    return output.Item
+      ? liveIdempotencyClaimFromItem(output.Item, Math.floor(this.clock.now() / 1000))
+      : undefined;
   }
 
   async claim(userId: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyClaim | undefined> {
@@ -42,7 +44,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
       return undefined;
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       const existing = await this.get(userId, key);
       if (!existing) throw new Error('Idempotency claim vanished after a failed conditional put');
       // Our own claim: the write was applied but its answer lost (a 500 or time-out), and the SDK's retry
@@ -63,7 +65,7 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
     } catch (error) {
       // Held by another attempt by now: not ours to free.
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
@@ -84,41 +86,12 @@ export class DynamoDbIdempotencyClaims implements IdempotencyClaims {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
 
   private item(userId: string, key: string, claim: IdempotencyClaim) {
-    return {
-      pk: userId,
-      sk: idempotencySortKey(key),
-      message_id: claim.messageId,
-      conversation_id: claim.conversationId,
-      request_hash: claim.requestHash,
-      claimed_at: claim.claimedAt,
-      expires_at: Math.floor(this.clock.now() / 1000) + CLAIM_TTL_SECONDS,
-    };
-  }
-
-  private live(item: Record<string, unknown> | undefined): IdempotencyClaim | undefined {
-    if (!item) return undefined;
-    const { message_id, conversation_id, request_hash, expires_at, claimed_at } = item;
-    if (typeof expires_at === 'number' && expires_at < Math.floor(this.clock.now() / 1000)) return undefined;
-    if (
-      typeof message_id !== 'string' ||
-      typeof conversation_id !== 'string' ||
-      typeof request_hash !== 'string'
-    ) {
-      throw new Error('Malformed idempotency claim');
-    }
-    return {
-      messageId: message_id,
-      conversationId: conversation_id,
-      requestHash: request_hash,
-      // Claims written before claimed_at existed count as claimed at expiry minus the TTL.
-      claimedAt:
-        typeof claimed_at === 'number' ? claimed_at : ((expires_at as number) - CLAIM_TTL_SECONDS) * 1000,
-    };
+    return idempotencyClaimItem(userId, key, claim, Math.floor(this.clock.now() / 1000) + CLAIM_TTL_SECONDS);
   }
 }

@@ -2,8 +2,7 @@
  * The server registry table (serverRegistryTable in lib/resources.ts): written by operators
  * (`npm run fleet`, bin/fleet.ts), read by the heartbeat every couple of seconds.
  *
- * Item: bucket = BUCKET#<bucketOf(id)> (partition), id (sort), base_url, capacity, status
- *       ('active' | 'draining'), updated_at (epoch ms of the last put or status change).
+ * Items and keys: registry-items.ts.
  *
  * A bucket is one partition of a few dozen small items (REGISTRY_BUCKETS = 64 fixed buckets; 5,000
  * servers ≈ 80 per bucket, ~10 KB: test/adapters/dynamodb/server-registry-sizing.test.ts), so heartbeat
@@ -24,27 +23,17 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { bucketOf, bucketsOfShard, validateShard, validateShardCount } from '../../domain/fleet-shards';
+import { bucketsOfShard, validateShard, validateShardCount } from '../../domain/fleet-shards';
 import type { Clock, RegisteredServer, ServerRegistry } from '../../domain/ports';
+import { InvalidServerRegistration, parseServerId } from '../../domain/server-registration';
+import { isConditionalCheckFailed } from './errors';
 import {
-  InvalidServerRegistration,
-  parseServerId,
-  parseServerRegistration,
-} from '../../domain/server-registration';
-
-export const BUCKET_PREFIX = 'BUCKET#';
-export const bucketKey = (bucket: number) => `${BUCKET_PREFIX}${bucket}`;
-
-const STATUSES: ReadonlySet<string> = new Set<RegisteredServer['status']>(['active', 'draining']);
-
-export interface RegistryItem {
-  readonly bucket: string;
-  readonly id: string;
-  readonly base_url: string;
-  readonly capacity: number;
-  readonly status: RegisteredServer['status'];
-  readonly updated_at: number;
-}
+  bucketKey,
+  fromRegistryItem,
+  REGISTRY_STATUSES,
+  registryKey,
+  toRegistryItem,
+} from './registry-items';
 
 /** An item left out of a listing, and why. */
 export interface MalformedRegistryItem {
@@ -62,43 +51,6 @@ export interface ServerRegistryOptions {
   readonly clock?: Clock;
 }
 
-/** The item for `server`; throws InvalidServerRegistration if the server breaks a registration rule. */
-export function toRegistryItem(server: RegisteredServer, now: number): RegistryItem {
-  const { id, baseUrl, capacity } = parseServerRegistration(server.id, server.baseUrl, server.capacity);
-  if (id !== server.id) throw new InvalidServerRegistration('the id has surrounding spaces');
-  if (!STATUSES.has(server.status)) throw new InvalidServerRegistration(`unknown status ${server.status}`);
-  return {
-    bucket: bucketKey(bucketOf(id)),
-    id,
-    base_url: baseUrl,
-    capacity,
-    status: server.status,
-    updated_at: now,
-  };
-}
-
-/** The server an item holds, or the reason it is not a valid one. */
-export function fromRegistryItem(
-  item: Record<string, unknown>,
-): RegisteredServer | { readonly reason: string } {
-  const { bucket, id, base_url: baseUrl, capacity, status } = item;
-  if (typeof id !== 'string') return { reason: 'no string id' };
-  if (typeof baseUrl !== 'string') return { reason: 'no string base_url' };
-  if (typeof capacity !== 'number') return { reason: 'no numeric capacity' };
-  if (typeof status !== 'string' || !STATUSES.has(status))
-    return { reason: 'status is not active or draining' };
-  let parsed: ReturnType<typeof parseServerRegistration>;
-  try {
-    parsed = parseServerRegistration(id, baseUrl, capacity);
-  } catch (error) {
-    if (error instanceof InvalidServerRegistration) return { reason: error.message };
-    throw error;
-  }
-  if (parsed.id !== id) return { reason: 'the id has surrounding spaces' };
-  if (bucket !== bucketKey(bucketOf(id))) return { reason: `the id belongs in ${bucketKey(bucketOf(id))}` };
-  return { ...parsed, status: status as RegisteredServer['status'] };
-}
-
 /** An id no registration can have (empty, too long, bad characters) names no server: nothing to update. */
 function isRegistrableId(id: string): boolean {
   try {
@@ -107,9 +59,6 @@ function isRegistrableId(id: string): boolean {
     return false;
   }
 }
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export class DynamoDbServerRegistry implements ServerRegistry {
   private readonly clock: Clock;
@@ -151,13 +100,13 @@ export class DynamoDbServerRegistry implements ServerRegistry {
   }
 
   async setStatus(id: string, status: RegisteredServer['status']): Promise<boolean> {
-    if (!STATUSES.has(status)) throw new InvalidServerRegistration(`unknown status ${status}`);
+    if (!REGISTRY_STATUSES.has(status)) throw new InvalidServerRegistration(`unknown status ${status}`);
     if (!isRegistrableId(id)) return false;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { bucket: bucketKey(bucketOf(id)), id },
+          Key: registryKey(id),
           UpdateExpression: 'SET #status = :status, updated_at = :now',
           ConditionExpression: 'attribute_exists(#id)',
           ExpressionAttributeNames: { '#status': 'status', '#id': 'id' },
@@ -177,7 +126,7 @@ export class DynamoDbServerRegistry implements ServerRegistry {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: { bucket: bucketKey(bucketOf(id)), id },
+          Key: registryKey(id),
           ConditionExpression: 'attribute_exists(#id)',
           ExpressionAttributeNames: { '#id': 'id' },
         }),

@@ -1,10 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, StopFlags } from '../../domain/ports';
+import { stopFlagItem, stopSortKey } from './chat-items';
 
 /** Stop requests live one hour: far longer than any stream, then DynamoDB's TTL removes them. */
 const STOP_TTL_SECONDS = 3600;
-
-export const stopSortKey = (messageId: string) => `STOP#${messageId}`;
 
 /**
  * A stop request is its own tiny item, not a flag on the turn: the streaming function polls it every
@@ -22,12 +21,12 @@ export class DynamoDbStopFlags implements StopFlags {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          pk: userId,
-          sk: stopSortKey(messageId),
-          requested_at: new Date(this.clock.now()).toISOString(),
-          expires_at: Math.floor(this.clock.now() / 1000) + STOP_TTL_SECONDS,
-        },
+        Item: stopFlagItem(
+          userId,
+          messageId,
+          this.clock.now(),
+          Math.floor(this.clock.now() / 1000) + STOP_TTL_SECONDS,
+        ),
       }),
     );
   }

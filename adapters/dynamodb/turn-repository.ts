@@ -1,16 +1,10 @@
 /**
- * Turns in the chat table (see chatTable in lib/resources.ts).
- *
- * Turn item:  pk = <userId>, sk = TURN#<turn id>, conv = <userId>#<conversationId> (byConversation pk),
- *             id, conversation_id, user_message, assistant_response, status, created_at, updated_at,
- *             finish_reason?, usage? {prompt_tokens, completion_tokens}, error_code?, server?
- * Store claim: pk = <userId>, sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
- *             (no `conv`, so it never shows in the index; no TURN# prefix, so never in history).
+ * Turns in the chat table: started, finished, stored from /chat/store, read back one by one or as
+ * history pages, and found stale by the sweeper. The items and keys are chat-items.ts's.
  *
  * Every write is a single-item conditional write (dynalite has no transactions). Throttling and
  * 5xx errors propagate as the SDK's errors: the caller decides whether to buffer the write in SQS.
  */
-import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -20,74 +14,34 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isTurnStatus, type TurnStatus } from '../../contract/turn';
 import { DomainError } from '../../domain/errors';
 import { ulid } from '../../domain/ids';
 import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepository } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
-import { type CursorKey, decodeCursor, encodeCursor, TURN_PREFIX } from './cursor';
+import {
+  CONVERSATION_INDEX,
+  conversationKey,
+  finishTurnUpdate,
+  INFLIGHT_INDEX,
+  inflightShardKey,
+  type StoreClaimItem,
+  startedTurnItem,
+  storeClaimFromItem,
+  storeClaimItem,
+  storeClaimSortKey,
+  storedTurnItem,
+  TURN_PREFIX,
+  type TurnItem,
+  turnFromItem,
+  turnSortKey,
+  turnSortKeyOf,
+} from './chat-items';
+import { type CursorKey, decodeCursor, encodeCursor } from './cursor';
+import { isConditionalCheckFailed } from './errors';
 
-export const CONVERSATION_INDEX = 'byConversation';
-export const INFLIGHT_INDEX = 'byInflight';
-
-/** The byInflight shard of a turn: spread by a hash of its id so no shard takes most writes. */
-export function inflightKey(id: string): string {
-  const shard = createHash('sha256').update(id).digest().readUInt16BE(0) % INFLIGHT_SHARDS;
-  return `INFLIGHT#${shard}`;
-}
-const STORE_PREFIX = 'STORE#';
 /** Upper bound on a history page; the use case normally asks for far fewer. */
-export const MAX_HISTORY_LIMIT = 1000;
-
-interface TurnItem {
-  readonly pk: string;
-  readonly sk: string;
-  readonly id: string;
-  readonly conversation_id: string;
-  readonly conv: string;
-  readonly user_message: string;
-  readonly assistant_response: string;
-  readonly status: TurnStatus;
-  readonly created_at: string;
-  readonly updated_at: string;
-  readonly finish_reason?: string;
-  readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number };
-  readonly error_code?: string;
-  readonly server?: string;
-  /** Only while in_progress: the sparse byInflight index key. */
-  readonly inflight?: string;
-}
-
-interface StoreClaimItem {
-  readonly pk: string;
-  readonly sk: string;
-  readonly turn_id: string;
-  readonly content_hash: string;
-  readonly conversation_id: string;
-  readonly created_at: string;
-}
-
-export const turnSortKey = (id: string) => `${TURN_PREFIX}${id}`;
-export const storeClaimSortKey = (clientId: string) => `${STORE_PREFIX}${clientId}`;
-
-/** The byConversation partition key. A user id never contains '#' (Cognito subs are UUIDs). */
-export function conversationKey(userId: string, conversationId: string): string {
-  if (userId.includes('#')) throw new Error('User ids must not contain "#"');
-  return `${userId}#${conversationId}`;
-}
-
-/** sha256 over an unambiguous encoding of the content that makes two stores "the same". */
-export function storeContentHash(
-  input: Pick<StoredTurnInput, 'conversationId' | 'userMessage' | 'assistantResponse'>,
-) {
-  return createHash('sha256')
-    .update(JSON.stringify([input.conversationId, input.userMessage, input.assistantResponse]))
-    .digest('hex');
-}
-
-const isConditionalCheckFailed = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+const MAX_HISTORY_LIMIT = 1000;
 
 export class DynamoDbTurnRepository implements TurnRepository {
   constructor(
@@ -96,21 +50,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
   ) {}
 
   async startTurn(turn: NewTurn): Promise<void> {
-    const item: TurnItem = {
-      pk: turn.userId,
-      sk: turnSortKey(turn.id),
-      id: turn.id,
-      conversation_id: turn.conversationId,
-      conv: conversationKey(turn.userId, turn.conversationId),
-      user_message: turn.userMessage,
-      assistant_response: '',
-      status: 'in_progress',
-      created_at: turn.createdAt,
-      updated_at: turn.createdAt,
-      inflight: inflightKey(turn.id),
-      ...(turn.server === undefined ? {} : { server: turn.server }),
-    };
-    if (!(await this.putIfAbsent(item))) {
+    if (!(await this.putIfAbsent(startedTurnItem(turn)))) {
       throw new DomainError('conflict', 'A turn with this id already exists.');
     }
   }
@@ -120,52 +60,11 @@ export class DynamoDbTurnRepository implements TurnRepository {
     outcome: TurnOutcome,
     options: { replaceInterrupted?: boolean } = {},
   ): Promise<boolean> {
-    const names: Record<string, string> = { '#pk': 'pk', '#status': 'status', '#inflight': 'inflight' };
-    const values: Record<string, unknown> = { ':in_progress': 'in_progress' };
-    if (options.replaceInterrupted) values[':interrupted'] = 'interrupted';
-    const sets: string[] = [];
-    // Start attributes: kept when the in_progress item exists, written when its write was lost.
-    const setIfAbsent = (attribute: string, value: unknown) => {
-      names[`#${attribute}`] = attribute;
-      values[`:${attribute}`] = value;
-      sets.push(`#${attribute} = if_not_exists(#${attribute}, :${attribute})`);
-    };
-    const set = (attribute: string, value: unknown) => {
-      if (value === undefined) return;
-      names[`#${attribute}`] = attribute;
-      values[`:${attribute}`] = value;
-      sets.push(`#${attribute} = :${attribute}`);
-    };
-    setIfAbsent('id', turn.id);
-    setIfAbsent('conversation_id', turn.conversationId);
-    setIfAbsent('conv', conversationKey(turn.userId, turn.conversationId));
-    setIfAbsent('user_message', turn.userMessage);
-    setIfAbsent('created_at', turn.createdAt);
-    if (turn.server !== undefined) setIfAbsent('server', turn.server);
-    set('status', outcome.status);
-    set('assistant_response', outcome.assistantResponse);
-    set('updated_at', outcome.updatedAt);
-    set('finish_reason', outcome.finishReason);
-    set(
-      'usage',
-      outcome.usage && {
-        prompt_tokens: outcome.usage.promptTokens,
-        completion_tokens: outcome.usage.completionTokens,
-      },
-    );
-    set('error_code', outcome.errorCode);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
-          // Leaving in_progress also leaves the sparse in-flight index.
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight`,
-          ConditionExpression: options.replaceInterrupted
-            ? 'attribute_not_exists(#pk) OR #status IN (:in_progress, :interrupted)'
-            : 'attribute_not_exists(#pk) OR #status = :in_progress',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...finishTurnUpdate(turn, outcome, options.replaceInterrupted === true),
         }),
       );
       return true;
@@ -193,14 +92,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
   }
 
   async storeTurn(input: StoredTurnInput): Promise<'created' | 'duplicate'> {
-    const claim: StoreClaimItem = {
-      pk: input.userId,
-      sk: storeClaimSortKey(input.clientId),
-      turn_id: input.turnId,
-      content_hash: storeContentHash(input),
-      conversation_id: input.conversationId,
-      created_at: input.createdAt,
-    };
+    const claim = storeClaimItem(input);
     if (!(await this.putIfAbsent(claim))) {
       const existing = await this.getStoreClaim(input.userId, input.clientId);
       if (!existing) throw new Error(`Store claim ${claim.sk} vanished after a failed conditional put`);
@@ -269,7 +161,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
       startKey = output.LastEvaluatedKey;
     } while (startKey && items.length <= limit);
 
-    const page = items.slice(0, limit).map((item) => toTurn(item));
+    const page = items.slice(0, limit).map((item) => turnFromItem(item));
     for (const turn of page) {
       // Defence in depth: the key conditions already restrict the query to this user.
       if (turn.userId !== userId) throw new Error("History query returned another user's turn");
@@ -297,13 +189,13 @@ export class DynamoDbTurnRepository implements TurnRepository {
             TableName: this.tableName,
             IndexName: INFLIGHT_INDEX,
             KeyConditionExpression: 'inflight = :shard AND sk < :bound',
-            ExpressionAttributeValues: { ':shard': `INFLIGHT#${shard}`, ':bound': bound },
+            ExpressionAttributeValues: { ':shard': inflightShardKey(shard), ':bound': bound },
             Limit: limit - found.length,
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
         for (const item of output.Items ?? []) {
-          const turn = toTurn(item);
+          const turn = turnFromItem(item);
           // The index is eventually consistent: skip turns that ended since.
           if (turn.status !== 'in_progress') continue;
           found.push({
@@ -325,7 +217,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
     const output = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: userId, sk }, ConsistentRead: true }),
     );
-    return output.Item ? toTurn(output.Item) : undefined;
+    return output.Item ? turnFromItem(output.Item) : undefined;
   }
 
   private async getStoreClaim(userId: string, clientId: string): Promise<StoreClaimItem | undefined> {
@@ -336,36 +228,12 @@ export class DynamoDbTurnRepository implements TurnRepository {
         ConsistentRead: true,
       }),
     );
-    const item = output.Item;
-    if (!item) return undefined;
-    const { pk, sk, turn_id, content_hash, conversation_id, created_at } = item;
-    if (
-      typeof pk !== 'string' ||
-      typeof sk !== 'string' ||
-      typeof turn_id !== 'string' ||
-      typeof content_hash !== 'string' ||
-      typeof conversation_id !== 'string' ||
-      typeof created_at !== 'string'
-    ) {
-      throw new Error(`Malformed store claim ${String(sk)}`);
-    }
-    return { pk, sk, turn_id, content_hash, conversation_id, created_at };
+    return output.Item ? storeClaimFromItem(output.Item) : undefined;
   }
 
   /** Puts the completed turn of a store unless it exists; an existing item must be this turn. */
   private async putStoredTurnIfAbsent(input: StoredTurnInput, turnId: string, createdAt: string) {
-    const item: TurnItem = {
-      pk: input.userId,
-      sk: turnSortKey(turnId),
-      id: input.clientId,
-      conversation_id: input.conversationId,
-      conv: conversationKey(input.userId, input.conversationId),
-      user_message: input.userMessage,
-      assistant_response: input.assistantResponse,
-      status: 'completed',
-      created_at: createdAt,
-      updated_at: createdAt,
-    };
+    const item = storedTurnItem(input, turnId, createdAt);
     if (!(await this.putIfAbsent(item))) {
       const existing = await this.getTurnItem(input.userId, item.sk);
       if (existing?.id !== input.clientId) {
@@ -390,56 +258,4 @@ export class DynamoDbTurnRepository implements TurnRepository {
       throw error;
     }
   }
-}
-
-/** An item's `TURN#<id>` sort key (its id differs from `id` for stored turns). */
-function turnSortKeyOf(item: Record<string, unknown> | undefined): string {
-  const sk = item?.sk;
-  if (typeof sk !== 'string' || !sk.startsWith(TURN_PREFIX))
-    throw new Error('Turn item without a TURN# sort key');
-  return sk;
-}
-
-function requiredString(item: Record<string, unknown>, attribute: string): string {
-  const value = item[attribute];
-  if (typeof value !== 'string') {
-    throw new Error(`Malformed turn item ${String(item.sk)}: ${attribute} is not a string`);
-  }
-  return value;
-}
-
-function optionalString(item: Record<string, unknown>, attribute: string): string | undefined {
-  const value = item[attribute];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function toTurn(item: Record<string, unknown>): Turn {
-  const status = requiredString(item, 'status');
-  if (!isTurnStatus(status)) throw new Error(`Malformed turn item ${String(item.sk)}: status ${status}`);
-  const usage = item.usage;
-  const finishReason = optionalString(item, 'finish_reason');
-  const errorCode = optionalString(item, 'error_code');
-  const server = optionalString(item, 'server');
-  return {
-    userId: requiredString(item, 'pk'),
-    id: requiredString(item, 'id'),
-    conversationId: requiredString(item, 'conversation_id'),
-    userMessage: requiredString(item, 'user_message'),
-    assistantResponse: optionalString(item, 'assistant_response') ?? '',
-    status: status as TurnStatus,
-    createdAt: requiredString(item, 'created_at'),
-    updatedAt: requiredString(item, 'updated_at'),
-    ...(finishReason === undefined ? {} : { finishReason }),
-    ...(isUsage(usage)
-      ? { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } }
-      : {}),
-    ...(errorCode === undefined ? {} : { errorCode }),
-    ...(server === undefined ? {} : { server }),
-  };
-}
-
-function isUsage(value: unknown): value is { prompt_tokens: number; completion_tokens: number } {
-  if (typeof value !== 'object' || value === null) return false;
-  const { prompt_tokens, completion_tokens } = value as Record<string, unknown>;
-  return typeof prompt_tokens === 'number' && typeof completion_tokens === 'number';
 }

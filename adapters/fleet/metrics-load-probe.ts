@@ -1,14 +1,14 @@
 /**
  * Reads one inference server's load by scraping its Prometheus `/metrics` (vLLM, TGI, llama.cpp, SGLang,
- * TensorRT-LLM: see domain/metrics-parsers.ts). Never throws: a refused connection, a time-out, a non-200
+ * TensorRT-LLM: see engine-metrics.ts). Never throws: a refused connection, a time-out, a non-200
  * answer, an oversized or unparseable body all give healthy=false with no load figures, so the fleet
  * state never keeps a dead server's last numbers.
  */
 
 import type { ServerLoad } from '../../domain/fleet';
-import { parseServerMetrics, type ServerMetrics } from '../../domain/metrics-parsers';
 import type { Clock, InferenceServer, LoadProbe, Log } from '../../domain/ports';
 import { systemClock } from '../../domain/ports';
+import { parseServerMetrics, type ServerMetrics } from './engine-metrics';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -23,7 +23,7 @@ export interface MetricsLoadProbeOptions {
   readonly log?: Pick<Log, 'warn'>;
 }
 
-export const DEFAULT_PROBE_TIMEOUT_MS = 500;
+const DEFAULT_PROBE_TIMEOUT_MS = 500;
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Why a scrape failed, as a short code for logs. */

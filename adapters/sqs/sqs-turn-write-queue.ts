@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PendingTurnWrite, TurnWriteQueue } from '../../domain/ports';
+import { encodePendingWrite } from './pending-write-message';
 
 /** Parks a final turn write on SQS; the persister applies it idempotently (finishTurn is conditional). */
 export class SqsTurnWriteQueue implements TurnWriteQueue {
@@ -12,7 +13,7 @@ export class SqsTurnWriteQueue implements TurnWriteQueue {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(write),
+        MessageBody: encodePendingWrite(write),
         MessageAttributes: { kind: { DataType: 'String', StringValue: 'turn-final-write' } },
       }),
     );

@@ -12,9 +12,6 @@ export interface Arrival {
   readonly prompt: number;
 }
 
-/** The simulated fleet's seeded generator: uniform [0, 1), the same sequence for the same seed. */
-export const seededRandom = createRandom;
-
 export function arrivalSchedule(
   phases: Phases,
   capacity: number,
@@ -22,7 +19,8 @@ export function arrivalSchedule(
   prompts: number,
   seed: number,
 ): Arrival[] {
-  const random = seededRandom(seed);
+  // The simulated fleet's seeded generator: uniform [0, 1), the same sequence for the same seed.
+  const random = createRandom(seed);
   const { end } = phaseBounds(phases);
   const peak = Math.max(phases.lowFactor, phases.overloadFactor) * capacity;
   const arrivals: Arrival[] = [];

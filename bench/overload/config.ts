@@ -5,7 +5,7 @@
 
 export type PolicyName = 'admit_all' | 'static_reservation' | 'load_based';
 
-export const ALL_POLICIES: readonly PolicyName[] = ['admit_all', 'static_reservation', 'load_based'];
+const ALL_POLICIES: readonly PolicyName[] = ['admit_all', 'static_reservation', 'load_based'];
 
 export interface FleetSettings {
   readonly servers: number;

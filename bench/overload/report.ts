@@ -5,10 +5,10 @@
 import type { PolicySummary } from './analyze';
 import { type BenchConfig, capacityPerSecond, meanServiceSeconds, type PolicyName } from './config';
 
-export const pct = (value: number, digits = 1) =>
+const pct = (value: number, digits = 1) =>
   Number.isFinite(value) ? `${(value * 100).toFixed(digits)} %` : '–';
 
-export const secs = (ms: number) => {
+const secs = (ms: number) => {
   if (Number.isNaN(ms)) return '–';
   if (!Number.isFinite(ms)) return 'timed out';
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;

@@ -5,7 +5,7 @@
  * the items it reads (half for an eventually consistent read).
  */
 import { describe, expect, it } from 'vitest';
-import { type RegistryItem, toRegistryItem } from '../../../adapters/dynamodb/server-registry';
+import { type RegistryItem, toRegistryItem } from '../../../adapters/dynamodb/registry-items';
 import { REGISTRY_BUCKETS } from '../../../domain/fleet-shards';
 import {
   MAX_SERVER_CAPACITY,

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketKey } from '../../../adapters/dynamodb/registry-items';
 import {
-  bucketKey,
   DynamoDbServerRegistry,
   type MalformedRegistryItem,
   type ServerRegistryOptions,

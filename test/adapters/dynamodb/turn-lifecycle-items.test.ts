@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inflightKey } from '../../../adapters/dynamodb/chat-items';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
-import { DynamoDbTurnRepository, inflightKey } from '../../../adapters/dynamodb/turn-repository';
+import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
 import { INFLIGHT_SHARDS } from '../../../lib/resources';
-import { applyPendingWrite, parsePendingWrite } from '../../../use-cases/persist-parked-write';
+import { applyPendingWrite } from '../../../use-cases/persist-parked-write';
 import { requestStop } from '../../../use-cases/stop-turn';
 import { sweepInterruptedTurns } from '../../../use-cases/sweep-turns';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
@@ -231,23 +232,5 @@ describe('in-flight index and the sweeper', () => {
         updatedAt: fresh.createdAt,
       }),
     ).toBe(false);
-  });
-});
-
-describe('parsePendingWrite', () => {
-  it('accepts what the chat function enqueues and rejects anything else', () => {
-    const write = {
-      turn: newTurn('u', clock.t),
-      outcome: { status: 'completed', assistantResponse: 'a', updatedAt: new Date(clock.t).toISOString() },
-    };
-    expect(parsePendingWrite(JSON.stringify(write))).toEqual(write);
-    for (const body of [
-      'null',
-      '{}',
-      JSON.stringify({ ...write, outcome: { ...write.outcome, status: 'in_progress' } }),
-    ]) {
-      expect(() => parsePendingWrite(body)).toThrow();
-    }
-    expect(() => parsePendingWrite('not json')).toThrow();
   });
 });

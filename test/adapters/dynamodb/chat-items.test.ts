@@ -1,0 +1,92 @@
+/** The chat table's item codec on its own (the repositories' tests cover it against dynalite). */
+import { describe, expect, it } from 'vitest';
+import {
+  finishTurnUpdate,
+  idempotencyClaimItem,
+  inflightKey,
+  liveIdempotencyClaimFromItem,
+  startedTurnItem,
+  storedTurnItem,
+  turnFromItem,
+} from '../../../adapters/dynamodb/chat-items';
+import type { NewTurn } from '../../../domain/ports';
+
+const turn: NewTurn = {
+  userId: 'user-1',
+  id: '01J0000000AAAAAAAAAAAAAAAA',
+  conversationId: 'conv-1',
+  userMessage: 'hello',
+  createdAt: '2026-06-01T00:00:00.000Z',
+  server: 'gpu-1',
+};
+
+describe('turn items', () => {
+  it('reads back a started turn, in progress and in the in-flight index', () => {
+    const item = startedTurnItem(turn);
+    expect(item).toMatchObject({
+      sk: `TURN#${turn.id}`,
+      conv: 'user-1#conv-1',
+      inflight: inflightKey(turn.id),
+    });
+    expect(turnFromItem({ ...item })).toEqual({
+      ...turn,
+      assistantResponse: '',
+      status: 'in_progress',
+      updatedAt: turn.createdAt,
+    });
+  });
+
+  it("keys a stored turn by the claim's turn id and keeps the client's id", () => {
+    const item = storedTurnItem(
+      {
+        userId: 'user-1',
+        clientId: 'client-7',
+        turnId: 'ignored',
+        conversationId: 'conv-1',
+        userMessage: 'q',
+        assistantResponse: 'a',
+        createdAt: 'ignored',
+      },
+      '01J0000000BBBBBBBBBBBBBBBB',
+      '2026-06-01T00:00:01.000Z',
+    );
+    expect(item).toMatchObject({
+      sk: 'TURN#01J0000000BBBBBBBBBBBBBBBB',
+      id: 'client-7',
+      status: 'completed',
+    });
+    expect(item).not.toHaveProperty('inflight');
+  });
+
+  it('refuses a turn item with an unknown status or a missing attribute', () => {
+    const item = startedTurnItem(turn);
+    expect(() => turnFromItem({ ...item, status: 'done' })).toThrow(/status done/);
+    expect(() => turnFromItem({ ...item, user_message: undefined })).toThrow(/user_message/);
+  });
+
+  it('ends a turn only from in_progress, or also from interrupted when asked, leaving the in-flight index', () => {
+    const outcome = { status: 'completed' as const, assistantResponse: 'a', updatedAt: turn.createdAt };
+    const plain = finishTurnUpdate(turn, outcome, false);
+    const replacing = finishTurnUpdate(turn, outcome, true);
+    expect(plain.ConditionExpression).toBe('attribute_not_exists(#pk) OR #status = :in_progress');
+    expect(replacing.ConditionExpression).toContain(':interrupted');
+    expect(plain.UpdateExpression).toMatch(/ REMOVE #inflight$/);
+    expect(plain.UpdateExpression).toContain('#user_message = if_not_exists(#user_message, :user_message)');
+  });
+});
+
+describe('idempotency claim items', () => {
+  const claim = { messageId: 'm1', conversationId: 'c1', requestHash: 'h1', claimedAt: 1_750_000_000_000 };
+
+  it('reads back a live claim and treats an expired one as absent', () => {
+    const item = idempotencyClaimItem('user-1', 'key-1', claim, 2_000);
+    expect(item.sk).toBe('IDEM#key-1');
+    expect(liveIdempotencyClaimFromItem(item, 1_999)).toEqual(claim);
+    expect(liveIdempotencyClaimFromItem(item, 2_001)).toBeUndefined();
+  });
+
+  it('refuses a live claim without claimed_at (every writer sets it)', () => {
+    const { claimed_at: _omitted, ...item } = idempotencyClaimItem('user-1', 'key-1', claim, 2_000);
+    expect(() => liveIdempotencyClaimFromItem(item, 1_999)).toThrow('Malformed idempotency claim');
+  });
+});
