@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function';
 import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
 import { STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
-import { DEFAULT_FLEET_SETTINGS, fleetEnvironment } from '../../lib/fleet-settings';
+import { deploySettingsFromContext } from '../../lib/fleet-settings';
 import {
   backgroundFunctions,
   chatTable,
@@ -30,6 +30,8 @@ import {
   TARGETS_PER_RULE,
   VISIBILITY_TIMEOUT_FACTOR,
 } from '../../lib/stateless-stack';
+import { settingsEnvironment } from '../../settings/environment';
+import { SETTINGS } from '../../settings/settings';
 
 interface Statement {
   readonly Effect: string;
@@ -318,7 +320,7 @@ describe('StatelessStack background functions', () => {
 
   it('invokes the heartbeat once per shard and minute, five targets to a rule', () => {
     const shards = 64;
-    const { code } = synthesize({ fleet: { shards } });
+    const { code } = synthesize({ settings: { fleetShards: shards } });
     const rules = Object.values(Template.fromStack(code).findResources('AWS::Events::Rule')).filter((rule) =>
       JSON.stringify(rule).includes('RunHeartbeat'),
     );
@@ -330,7 +332,7 @@ describe('StatelessStack background functions', () => {
   });
 
   it('refuses a shard count that does not divide the registry buckets', () => {
-    expect(() => synthesize({ fleet: { shards: 3 } })).toThrow(/shard count/);
+    expect(() => synthesize({ settings: { fleetShards: 3 } })).toThrow(/shard count/);
   });
 
   it('lets the heartbeat read the server registry, and nothing else write it', () => {
@@ -661,10 +663,10 @@ describe('StatelessStack observability', () => {
   });
 });
 
-describe('fleetEnvironment', () => {
-  it('fills unset settings with the documented defaults', () => {
-    expect(fleetEnvironment({ shedFreeAt: 0.7, saturatedAt: undefined })).toEqual({
-      HEARTBEAT_INTERVAL_SECONDS: String(DEFAULT_FLEET_SETTINGS.heartbeatIntervalSeconds),
+describe('settingsEnvironment', () => {
+  it('fills unset deploy-time settings with the table’s deploy defaults', () => {
+    expect(settingsEnvironment('RunHeartbeat', { shedFreeAt: 0.7, saturatedAt: undefined })).toEqual({
+      HEARTBEAT_INTERVAL_SECONDS: '0.5',
       SHED_FREE_AT: '0.7',
       SATURATED_AT: '1',
       FREE_COOLDOWN_SECONDS: '120',
@@ -672,9 +674,40 @@ describe('fleetEnvironment', () => {
     });
   });
 
+  it('gives a function only the deploy-time settings the table says it reads', () => {
+    expect(settingsEnvironment('GetHistory')).toEqual({});
+    for (const [name] of Object.entries(settingsEnvironment('PostChat'))) {
+      const entry = Object.values(SETTINGS).find((definition) => definition.variable === name);
+      expect(entry?.readBy, name).toContain('PostChat');
+    }
+  });
+
   it('rejects values the functions would refuse, and thresholds in the wrong order', () => {
-    expect(() => fleetEnvironment({ heartbeatIntervalSeconds: 0 })).toThrow(/heartbeatIntervalSeconds/);
-    expect(() => fleetEnvironment({ freeCooldownSeconds: Number.NaN })).toThrow(/freeCooldownSeconds/);
-    expect(() => fleetEnvironment({ shedFreeAt: 1, saturatedAt: 0.9 })).toThrow(/below saturatedAt/);
+    expect(() => settingsEnvironment('PostChat', { heartbeatIntervalSeconds: 0 })).toThrow(
+      /HEARTBEAT_INTERVAL_SECONDS/,
+    );
+    expect(() => settingsEnvironment('PostChat', { heartbeatIntervalSeconds: 61 })).toThrow(/at most 60/);
+    expect(() => settingsEnvironment('PostChat', { freeCooldownSeconds: Number.NaN })).toThrow(
+      /FREE_COOLDOWN_SECONDS/,
+    );
+    expect(() => settingsEnvironment('PostChat', { shedFreeAt: 1, saturatedAt: 1 })).toThrow(
+      /SHED_FREE_AT \(1\) must be below SATURATED_AT/,
+    );
+  });
+});
+
+describe('deploySettingsFromContext', () => {
+  it('parses context given on the command line (strings) or in cdk.json (numbers)', () => {
+    const context: Record<string, unknown> = { fleetShards: '8', shedFreeAt: 0.75 };
+    expect(deploySettingsFromContext((key) => context[key])).toEqual({ fleetShards: 8, shedFreeAt: 0.75 });
+  });
+
+  it('fails synth on a context value the functions would refuse', () => {
+    expect(() => deploySettingsFromContext((key) => (key === 'fleetShards' ? '3' : undefined))).toThrow(
+      /fleetShards/,
+    );
+    expect(() => deploySettingsFromContext((key) => (key === 'shedFreeAt' ? 'high' : undefined))).toThrow(
+      /shedFreeAt/,
+    );
   });
 });
