@@ -1,14 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { applyPendingWrite, parsePendingWrite } from '../domain/turn-lifecycle';
-import { chatTable } from '../lib/resources';
-import { logger } from './commons/logger';
-import { withLogging } from './commons/middleware';
+import { logger, withLogging } from './commons/logger';
+import { composition } from './composition';
 
-const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
+const repository = composition().turnRepository();
 const processor = new BatchProcessor(EventType.SQS);
 
 async function persistRecord(record: SQSRecord): Promise<void> {

@@ -1,29 +1,24 @@
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
-
-import { parseStopRequest } from '../domain/chat-request';
-import { systemClock } from '../domain/ports';
 import { requestStop } from '../domain/turn-lifecycle';
-import { chatTable } from '../lib/resources';
-import { maxTurnMsFromEnv } from './commons/env';
-import { json, parseJsonBody } from './commons/http';
-import { httpHandler } from './commons/http-handler';
+import { maxTurnMs } from '../settings/policies';
 import { logger } from './commons/logger';
+import { composition } from './composition';
+import { json, parseJsonBody } from './http/event';
+import { httpHandler } from './http/handler';
+import { parseStopRequest } from './http/requests';
 
-const tableName = tableNameFromEnv(chatTable);
-const repository = new DynamoDbTurnRepository(documentClient, tableName);
-const stopFlags = new DynamoDbStopFlags(documentClient, tableName, systemClock);
-/** A stop for an id older than the longest turn has nothing to stop. */
-const maxTurnMs = maxTurnMsFromEnv();
+const root = composition();
+const deps = {
+  repository: root.turnRepository(),
+  stopFlags: root.stopFlags(),
+  clock: root.clock,
+  /** A stop for an id older than the longest turn has nothing to stop. */
+  maxTurnMs: maxTurnMs(root.settings),
+};
 
-export const { raw: postStop, handler } = httpHandler('POST', async (event, caller) => {
+/** POST /chat/stop: flags the caller's running turn; the streaming function polls the flag. */
+export const { raw: postStop, handler } = httpHandler('POST', root.authenticate(), async (event, caller) => {
   const { messageId } = parseStopRequest(parseJsonBody(event));
-  const result = await requestStop(
-    { repository, stopFlags, clock: systemClock, maxTurnMs },
-    caller,
-    messageId,
-  );
+  const result = await requestStop(deps, caller, messageId);
   logger.info('stop requested', { message_id: messageId });
   return json(200, { message_id: messageId, ...result });
 });

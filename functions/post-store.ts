@@ -1,24 +1,19 @@
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
-import { parseStoreRequest } from '../domain/chat-request';
 import { storeTurn } from '../domain/history';
-import { systemClock } from '../domain/ports';
-import { chatTable } from '../lib/resources';
-import { getNumberFromEnv } from './commons/env';
-import { json, parseJsonBody } from './commons/http';
-import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
+import { composition } from './composition';
+import { json, parseJsonBody } from './http/event';
+import { httpHandler } from './http/handler';
+import { parseStoreRequest } from './http/requests';
 
-const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
-const limits = {
-  maxPromptChars: getNumberFromEnv('MAX_PROMPT_CHARS', 32_000),
-  // A DynamoDB item holds 400 KB; keep the answer well inside it together with the prompt.
-  maxAnswerChars: getNumberFromEnv('MAX_STORED_ANSWER_CHARS', 100_000),
-};
+const { turnRepository, authenticate, clock, settings } = composition();
+const repository = turnRepository();
+/** The same prompt limit as POST /chat (one MAX_PROMPT_CHARS), and the stored answer's own. */
+const limits = { maxPromptChars: settings.maxPromptChars, maxAnswerChars: settings.maxStoredAnswerChars };
 
-export const { raw: postStore, handler } = httpHandler('POST', async (event, caller) => {
+/** POST /chat/store: a finished turn sent by the client, stored idempotently on its id. */
+export const { raw: postStore, handler } = httpHandler('POST', authenticate(), async (event, caller) => {
   const request = parseStoreRequest(parseJsonBody(event), limits);
-  const result = await storeTurn(repository, systemClock, caller, request);
+  const result = await storeTurn(repository, clock, caller, request);
   logger.info('turn stored', {
     message_id: result.id,
     created: result.created,

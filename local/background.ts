@@ -27,7 +27,7 @@ export const heartbeatTask: BackgroundTask = {
   name: 'heartbeat',
   async start(context) {
     const { runHeartbeat, heartbeatDepsFromEnv } = await import('../functions/run-heartbeat');
-    const { fleetShardsFromEnv } = await import('../functions/commons/fleet-policy');
+    const { fleetShardsFromEnv } = await import('../functions/run-heartbeat');
     const controller = new AbortController();
     const loops = Array.from({ length: fleetShardsFromEnv() }, (_, shard) =>
       runHeartbeat({ ...heartbeatDepsFromEnv(shard), signal: controller.signal }, () => false).catch(

@@ -9,6 +9,8 @@ import { defaultFleetPolicy, type FleetState, nextFleetState } from '../../domai
 import { shardOf } from '../../domain/fleet-shards';
 import type { HeartbeatWorker } from '../../domain/heartbeat';
 import type { Log } from '../../domain/ports';
+import { fleetPolicy } from '../../settings/policies';
+import { readSettings } from '../../settings/read';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const vllmText = readFileSync(new URL('../fixtures/metrics/vllm.txt', import.meta.url), 'utf8');
@@ -21,6 +23,8 @@ let db: TestDynamoDb;
 let metricsServer: Server;
 let views: DynamoDbFleetRepository;
 let module: typeof import('../../functions/run-heartbeat');
+/** Imported once the environment is stubbed: functions/settings.ts reads it when first loaded. */
+let root: typeof import('../../functions/composition');
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
@@ -46,6 +50,7 @@ beforeAll(async () => {
   await registry.put({ id: DOWN, baseUrl: `http://127.0.0.1:${port}/down`, capacity: 12, status: 'active' });
   views = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   module = await import('../../functions/run-heartbeat');
+  root = await import('../../functions/composition');
 });
 
 afterAll(async () => {
@@ -112,15 +117,15 @@ function loopDeps(clock: FakeClock, worker: Pick<HeartbeatWorker, 'tick'>, tickT
   };
 }
 
-/** Runs `fn` with these variables set (undefined: unset), then puts the previous values back. */
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
-  const previous = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
-  for (const [name, value] of Object.entries(vars)) vi.stubEnv(name, value);
-  try {
-    return fn();
-  } finally {
-    for (const [name, value] of Object.entries(previous)) vi.stubEnv(name, value);
-  }
+/** The settings of this file's environment with these variables changed (undefined: unset). */
+function settingsWith(vars: Record<string, string | undefined>) {
+  return readSettings({ ...process.env, ...vars });
+}
+
+/** The composition root the handler uses, on these settings and the test table's client. */
+function heartbeatFor(shard: number, vars: Record<string, string | undefined> = {}) {
+  const infrastructure = { ...root.awsInfrastructure(), documentClient: db.doc };
+  return root.createComposition(settingsWith(vars), infrastructure).heartbeatForShard(shard);
 }
 
 /** Never settles unless its signal aborts (a DynamoDB call that honours its abort signal). */
@@ -318,10 +323,10 @@ describe('runHeartbeat', () => {
   });
 });
 
-describe('fleetPolicyFromEnv', () => {
+describe('fleetPolicy (settings/policies.ts)', () => {
   it('reads the thresholds the chat function shares, with the stale time three intervals by default', () => {
     // Act
-    const policy = withEnv({ SERVER_STALE_SECONDS: undefined }, () => module.fleetPolicyFromEnv());
+    const policy = fleetPolicy(settingsWith({ SERVER_STALE_SECONDS: undefined }));
 
     // Assess
     expect(policy).toMatchObject({
@@ -334,17 +339,17 @@ describe('fleetPolicyFromEnv', () => {
 
   it('refuses a shed threshold above the saturation threshold', () => {
     // Act
-    const act = () => withEnv({ SHED_FREE_AT: '1.2' }, () => module.fleetPolicyFromEnv());
+    const act = () => fleetPolicy(settingsWith({ SHED_FREE_AT: '1.2' }));
 
     // Assess
     expect(act).toThrow(/SHED_FREE_AT/);
   });
 });
 
-describe('heartbeatDepsFromEnv', () => {
+describe('heartbeatForShard (functions/composition.ts)', () => {
   it('reads the interval, the run length and the tick time-out, and builds a worker for the shard', async () => {
     // Act
-    const deps = module.heartbeatDepsFromEnv(1);
+    const deps = heartbeatFor(1);
     const view = await deps.worker.tick();
 
     // Assess
@@ -362,10 +367,8 @@ describe('heartbeatDepsFromEnv', () => {
 
   it('times a tick out after 4 intervals, at least 2 s, when HEARTBEAT_TICK_TIMEOUT_MS is unset', () => {
     // Act
-    const short = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined }, () => module.heartbeatDepsFromEnv(0));
-    const long = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined, HEARTBEAT_INTERVAL_SECONDS: '1' }, () =>
-      module.heartbeatDepsFromEnv(0),
-    );
+    const short = heartbeatFor(0, { HEARTBEAT_TICK_TIMEOUT_MS: undefined });
+    const long = heartbeatFor(0, { HEARTBEAT_TICK_TIMEOUT_MS: undefined, HEARTBEAT_INTERVAL_SECONDS: '1' });
 
     // Assess
     expect([short.tickTimeoutMs, long.tickTimeoutMs]).toEqual([2_000, 4_000]);
@@ -373,7 +376,7 @@ describe('heartbeatDepsFromEnv', () => {
 
   it.each(['3', '0', '128', 'many', '1.5'])('throws on FLEET_SHARDS=%s', (shards) => {
     // Act
-    const act = () => withEnv({ FLEET_SHARDS: shards }, () => module.heartbeatDepsFromEnv(0));
+    const act = () => heartbeatFor(0, { FLEET_SHARDS: shards });
 
     // Assess
     expect(act).toThrow(/FLEET_SHARDS|fleet shard count/);
@@ -381,7 +384,7 @@ describe('heartbeatDepsFromEnv', () => {
 
   it.each([2, -1, 0.5, Number.NaN])('throws on shard %s outside [0, 2)', (shard) => {
     // Act
-    const act = () => module.heartbeatDepsFromEnv(shard);
+    const act = () => heartbeatFor(shard);
 
     // Assess
     expect(act).toThrow(/heartbeat shard must be an integer in \[0, 2\)/);

@@ -26,7 +26,7 @@ describe('readSettings', () => {
 
     // Assess
     expect([fast.serverStaleSeconds, fast.heartbeatProbeTimeoutMs, fast.heartbeatTickTimeoutMs]).toEqual([
-      0.30000000000000004, 250, 2_000,
+      0.3, 250, 2_000,
     ]);
     expect([slow.serverStaleSeconds, slow.heartbeatProbeTimeoutMs, slow.heartbeatTickTimeoutMs]).toEqual([
       6, 500, 8_000,

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DomainError, OVERLOADED_MESSAGE } from '../../domain/errors';
-import { mapError } from '../../functions/commons/http-errors';
+import { DomainError, OVERLOADED_MESSAGE } from '../../../domain/errors';
+import { mapError } from '../../../functions/http/errors';
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 
