@@ -3,9 +3,11 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { applyPendingWrite, parsePendingWrite } from '../domain/turn-lifecycle';
 import { logger, withLogging } from './commons/logger';
-import { composition } from './composition';
+import { settings } from './settings';
+import { awsInfrastructure } from './wiring/infrastructure';
+import { createTurnStores } from './wiring/turns';
 
-const repository = composition().turnRepository();
+const { repository } = createTurnStores(settings, awsInfrastructure());
 const processor = new BatchProcessor(EventType.SQS);
 
 async function persistRecord(record: SQSRecord): Promise<void> {

@@ -1,14 +1,16 @@
 import middy from '@middy/core';
 import { logger, withLogging } from './commons/logger';
-import { composition } from './composition';
+import { createAuthenticator } from './http/auth';
 import { beginTurn, type ChatResult, respondWithTurn } from './http/chat-responses';
 import { errorResult, type HttpEvent, requireMethod } from './http/event';
 import { withCorrelationId } from './http/middleware';
 import { parseChatHttpRequest } from './http/requests';
+import { settings } from './settings';
+import { createChatService } from './wiring/chat';
+import { awsInfrastructure } from './wiring/infrastructure';
 
-const { chatService, authenticate, settings } = composition();
-const chat = chatService();
-const verify = authenticate();
+const chat = createChatService(settings, awsInfrastructure());
+const verify = createAuthenticator(settings);
 const limits = { maxPromptChars: settings.maxPromptChars };
 
 /**

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { withLogging } from './commons/logger';
-import { composition } from './composition';
 import {
   type HeartbeatEvent,
   type HeartbeatRunResult,
@@ -9,18 +8,23 @@ import {
   type ShardHeartbeat,
   scheduledHeartbeat,
 } from './heartbeat/loop';
+import { settings } from './settings';
+import { createHeartbeat } from './wiring/heartbeat';
+import { awsInfrastructure } from './wiring/infrastructure';
 
 /**
  * The fleet heartbeat: each scheduled invocation loops for about a minute over one shard's servers,
  * scraping their /metrics and writing the shard's view. Why a loop, its cost, overlap and bounds:
  * functions/heartbeat/loop.ts.
  */
-export const heartbeat = scheduledHeartbeat((shard) => composition().heartbeatForShard(shard));
+const fleetHeartbeat = createHeartbeat(settings, awsInfrastructure());
+
+export const heartbeat = scheduledHeartbeat(fleetHeartbeat.forShard);
 
 /** The local runtime runs the same loops continuously, one per shard (local/background.ts). */
 export { runHeartbeat };
-export const heartbeatDepsFromEnv = (shard: number): ShardHeartbeat => composition().heartbeatForShard(shard);
-export const fleetShardsFromEnv = (): number => composition().settings.fleetShards;
+export const heartbeatDepsFromEnv = (shard: number): ShardHeartbeat => fleetHeartbeat.forShard(shard);
+export const fleetShardsFromEnv = (): number => fleetHeartbeat.shards;
 
 export const handler = middy<HeartbeatEvent | undefined, HeartbeatRunResult, Error, Context>()
   .use(withLogging())

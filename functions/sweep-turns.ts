@@ -2,12 +2,18 @@ import middy from '@middy/core';
 import { sweepInterruptedTurns } from '../domain/turn-lifecycle';
 import { logger, withLogging } from './commons/logger';
 import { recordInterrupted } from './commons/metrics';
-import { composition } from './composition';
+import { settings } from './settings';
+import { awsInfrastructure } from './wiring/infrastructure';
+import { createTurnStores } from './wiring/turns';
 
-const root = composition();
-const deps = { repository: root.turnRepository(), clock: root.clock, log: root.log };
+const infrastructure = awsInfrastructure();
+const deps = {
+  ...createTurnStores(settings, infrastructure),
+  clock: infrastructure.clock,
+  log: infrastructure.log,
+};
 /** Longer than the chat function's Lambda timeout: only turns whose process died match. */
-const interruptedAfterMs = root.settings.interruptedAfterSeconds * 1000;
+const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
 
 /** Scheduled: marks turns still in_progress past the longest possible stream as interrupted. */
 export async function sweepTurns(): Promise<{ marked: number }> {

@@ -43,7 +43,7 @@
  * Settings (settings/settings.ts, read once per process): FLEET_SHARDS, HEARTBEAT_INTERVAL_SECONDS, the
  * fleet thresholds, SERVER_STALE_SECONDS (3 × interval), HEARTBEAT_RUN_SECONDS (70), HEARTBEAT_PROBE_TIMEOUT_MS
  * (interval / 2 within 250–500), REGISTRY_REFRESH_SECONDS (2), HEARTBEAT_TICK_TIMEOUT_MS (4 × interval, ≥ 2 s);
- * the worker for a shard is wired in functions/composition.ts.
+ * the worker for a shard is wired in functions/wiring/heartbeat.ts.
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';

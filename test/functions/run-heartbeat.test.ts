@@ -24,7 +24,7 @@ let metricsServer: Server;
 let views: DynamoDbFleetRepository;
 let module: typeof import('../../functions/run-heartbeat');
 /** Imported once the environment is stubbed: functions/settings.ts reads it when first loaded. */
-let root: typeof import('../../functions/composition');
+let wiring: typeof import('../../functions/wiring/heartbeat');
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await registry.put({ id: DOWN, baseUrl: `http://127.0.0.1:${port}/down`, capacity: 12, status: 'active' });
   views = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   module = await import('../../functions/run-heartbeat');
-  root = await import('../../functions/composition');
+  wiring = await import('../../functions/wiring/heartbeat');
 });
 
 afterAll(async () => {
@@ -124,8 +124,12 @@ function settingsWith(vars: Record<string, string | undefined>) {
 
 /** The composition root the handler uses, on these settings and the test table's client. */
 function heartbeatFor(shard: number, vars: Record<string, string | undefined> = {}) {
-  const infrastructure = { ...root.awsInfrastructure(), documentClient: db.doc };
-  return root.createComposition(settingsWith(vars), infrastructure).heartbeatForShard(shard);
+  const infrastructure = {
+    documentClient: db.doc,
+    clock: { now: () => Date.now() },
+    log: new CapturingLog(),
+  };
+  return wiring.createHeartbeat(settingsWith(vars), infrastructure).forShard(shard);
 }
 
 /** Never settles unless its signal aborts (a DynamoDB call that honours its abort signal). */
@@ -346,7 +350,7 @@ describe('fleetPolicy (settings/policies.ts)', () => {
   });
 });
 
-describe('heartbeatForShard (functions/composition.ts)', () => {
+describe('createHeartbeat(…).forShard (functions/wiring/heartbeat.ts)', () => {
   it('reads the interval, the run length and the tick time-out, and builds a worker for the shard', async () => {
     // Act
     const deps = heartbeatFor(1);
