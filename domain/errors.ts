@@ -1,5 +1,5 @@
 /**
- * The one error taxonomy. Use cases throw these; functions/commons/http-errors.ts maps each code
+ * The one error taxonomy. Use cases throw these; functions/http/errors.ts maps each code
  * to a status and a client-visible message in one place. Anything else is an internal error.
  */
 export type ErrorCode =

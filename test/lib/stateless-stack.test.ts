@@ -240,6 +240,25 @@ describe('StatelessStack functions', () => {
     }
   });
 
+  it('sets on each function every required setting the settings table says it reads, and nothing unknown', () => {
+    const known = new Set([
+      ...Object.values(SETTINGS).map((definition) => definition.variable),
+      'NODE_OPTIONS',
+      'LOG_LEVEL',
+    ]);
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      const variables = Object.keys(functionProperties(definition.id).Environment.Variables);
+      const required = Object.values(SETTINGS)
+        .filter((setting) => setting.default === undefined && setting.readBy.includes(definition.id))
+        .map((setting) => setting.variable);
+      expect(variables, definition.id).toEqual(expect.arrayContaining(required));
+      expect(
+        variables.filter((name) => !known.has(name)),
+        definition.id,
+      ).toEqual([]);
+    }
+  });
+
   it('gives the heartbeat and the chat function the same fleet thresholds, at their defaults', () => {
     const expected = {
       HEARTBEAT_INTERVAL_SECONDS: '0.5',
