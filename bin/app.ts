@@ -1,5 +1,6 @@
 import { App, Tags } from 'aws-cdk-lib';
 import type { LogLevel } from '../lib/constructs/app-function';
+import { deploySettingsFromContext } from '../lib/fleet-settings';
 import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
 
@@ -25,17 +26,6 @@ function contextString(key: string): string | undefined {
   const value: unknown = app.node.tryGetContext(key);
   if (value === undefined || typeof value === 'string') return value;
   throw new Error(`Context ${key} must be a string`);
-}
-
-/** A number from context: given on the command line it is a string. */
-function contextNumber(key: string): number | undefined {
-  const value: unknown = app.node.tryGetContext(key);
-  if (value === undefined) return undefined;
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) {
-    throw new Error(`Context ${key} must be a number`);
-  }
-  return number;
 }
 
 function contextLogLevel(): LogLevel {
@@ -65,15 +55,9 @@ new StatelessStack(app, 'ChatStateless', {
   userPoolClient: stateful.userPoolClient,
   alarmTopic: stateful.alarmTopic,
   otherAlarms: [stateful.turnWritesDlqAlarm],
-  // Each unset field keeps its documented default (DEFAULT_FLEET_SETTINGS).
-  fleet: {
-    heartbeatIntervalSeconds: contextNumber('heartbeatIntervalSeconds'),
-    shedFreeAt: contextNumber('shedFreeAt'),
-    saturatedAt: contextNumber('saturatedAt'),
-    freeCooldownSeconds: contextNumber('freeCooldownSeconds'),
-    // Heartbeat shards; the servers themselves live in the registry table: `npm run fleet -- add …`.
-    shards: contextNumber('fleetShards'),
-  },
+  // The fleet thresholds and shard count (`-c fleetShards=4`, …), parsed by the settings table; each
+  // unset one keeps its deploy default there. The servers themselves live in the registry table.
+  settings: deploySettingsFromContext((key) => app.node.tryGetContext(key)),
   // Unset: no CORS, the browser reaches the API through the distribution only.
   allowedOrigins: contextList('allowedOrigins'),
   logLevel: contextLogLevel(),

@@ -1,7 +1,7 @@
 /**
  * The one error taxonomy: its codes and client-facing messages are the API's (contract/errors.ts).
- * Use cases throw these; functions/commons/http-errors.ts maps each code to a status and a
- * client-visible message in one place. Anything else is an internal error.
+ * Use cases throw these; functions/http/errors.ts maps each code to a status and a client-visible
+ * message in one place. Anything else is an internal error.
  */
 import type { ErrorCode } from '../contract/errors';
 

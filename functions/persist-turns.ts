@@ -1,15 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
 import { parsePendingWrite } from '../adapters/sqs/pending-write-message';
-import { chatTable } from '../lib/resources';
 import { applyPendingWrite } from '../use-cases/persist-parked-write';
-import { logger } from './commons/logger';
-import { withLogging } from './commons/middleware';
+import { logger, withLogging } from './commons/logger';
+import { settings } from './settings';
+import { awsInfrastructure } from './wiring/infrastructure';
+import { createTurnStores } from './wiring/turns';
 
-const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
+const { repository } = createTurnStores(settings, awsInfrastructure());
 const processor = new BatchProcessor(EventType.SQS);
 
 async function persistRecord(record: SQSRecord): Promise<void> {

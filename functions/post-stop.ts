@@ -1,30 +1,30 @@
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbStopFlags } from '../adapters/dynamodb/stop-flags';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
-import type { StopResponseBody } from '../contract/http-api';
-
-import { parseStopRequest } from '../domain/chat-request';
-import { systemClock } from '../domain/ports';
-import { chatTable } from '../lib/resources';
+import { maxTurnMs } from '../settings/policies';
 import { requestStop } from '../use-cases/stop-turn';
-import { maxTurnMsFromEnv } from './commons/env';
-import { json, parseJsonBody } from './commons/http';
-import { httpHandler } from './commons/http-handler';
 import { logger } from './commons/logger';
+import { createAuthenticator } from './http/auth';
+import { json, parseJsonBody } from './http/event';
+import { httpHandler } from './http/handler';
+import { parseStopRequest } from './http/requests';
+import { settings } from './settings';
+import { awsInfrastructure } from './wiring/infrastructure';
+import { createTurnStores } from './wiring/turns';
 
-const tableName = tableNameFromEnv(chatTable);
-const repository = new DynamoDbTurnRepository(documentClient, tableName);
-const stopFlags = new DynamoDbStopFlags(documentClient, tableName, systemClock);
-/** A stop for an id older than the longest turn has nothing to stop. */
-const maxTurnMs = maxTurnMsFromEnv();
+const infrastructure = awsInfrastructure();
+const deps = {
+  ...createTurnStores(settings, infrastructure),
+  clock: infrastructure.clock,
+  /** A stop for an id older than the longest turn has nothing to stop. */
+  maxTurnMs: maxTurnMs(settings),
+};
 
-export const { raw: postStop, handler } = httpHandler('POST', async (event, caller) => {
-  const { messageId } = parseStopRequest(parseJsonBody(event));
-  const result = await requestStop(
-    { repository, stopFlags, clock: systemClock, maxTurnMs },
-    caller,
-    messageId,
-  );
-  logger.info('stop requested', { message_id: messageId });
-  return json(200, { message_id: messageId, ...result } satisfies StopResponseBody);
-});
+/** POST /chat/stop: flags the caller's running turn; the streaming function polls the flag. */
+export const { raw: postStop, handler } = httpHandler(
+  'POST',
+  createAuthenticator(settings),
+  async (event, caller) => {
+    const { messageId } = parseStopRequest(parseJsonBody(event));
+    const result = await requestStop(deps, caller, messageId);
+    logger.info('stop requested', { message_id: messageId });
+    return json(200, { message_id: messageId, ...result });
+  },
+);

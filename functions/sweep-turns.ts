@@ -1,23 +1,23 @@
 import middy from '@middy/core';
-import { documentClient, tableNameFromEnv } from '../adapters/dynamodb/clients';
-import { DynamoDbTurnRepository } from '../adapters/dynamodb/turn-repository';
-import { systemClock } from '../domain/ports';
-import { chatTable } from '../lib/resources';
 import { sweepInterruptedTurns } from '../use-cases/sweep-turns';
-import { getNumberFromEnv } from './commons/env';
-import { logger } from './commons/logger';
+import { logger, withLogging } from './commons/logger';
 import { recordInterrupted } from './commons/metrics';
-import { withLogging } from './commons/middleware';
+import { settings } from './settings';
+import { awsInfrastructure } from './wiring/infrastructure';
+import { createTurnStores } from './wiring/turns';
 
-const repository = new DynamoDbTurnRepository(documentClient, tableNameFromEnv(chatTable));
-/** Longer than the chat function's Lambda timeout (300 s): only turns whose process died match. */
-const interruptedAfterMs = getNumberFromEnv('INTERRUPTED_AFTER_SECONDS', 360) * 1000;
+const infrastructure = awsInfrastructure();
+const deps = {
+  ...createTurnStores(settings, infrastructure),
+  clock: infrastructure.clock,
+  log: infrastructure.log,
+};
+/** Longer than the chat function's Lambda timeout: only turns whose process died match. */
+const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
 
+/** Scheduled: marks turns still in_progress past the longest possible stream as interrupted. */
 export async function sweepTurns(): Promise<{ marked: number }> {
-  const marked = await sweepInterruptedTurns(
-    { repository, clock: systemClock, log: logger },
-    interruptedAfterMs,
-  );
+  const marked = await sweepInterruptedTurns(deps, interruptedAfterMs);
   logger.info('sweep done', { marked });
   recordInterrupted(marked);
   return { marked };

@@ -17,10 +17,16 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { type DeploySettings, resolveDeploySettings, settingsEnvironment } from '../settings/environment';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_SERVICE_NAME,
+  type FunctionId,
+  SETTINGS,
+} from '../settings/settings';
 import { AppFunction, type LogLevel } from './constructs/app-function';
 import { dashboardUrl, Observability } from './constructs/observability';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
-import { type FleetSettings, fleetEnvironment, resolveFleetSettings } from './fleet-settings';
 import {
   type BackgroundFunctionDefinition,
   backgroundFunctions,
@@ -54,8 +60,11 @@ export interface StatelessStackProps extends StackProps {
   readonly alarmTopic: ITopic;
   /** Alarms of other stacks to show on the dashboard (e.g. the DLQ alarm). */
   readonly otherAlarms?: readonly IAlarm[];
-  /** @default DEFAULT_FLEET_SETTINGS, per field */
-  readonly fleet?: Partial<FleetSettings>;
+  /**
+   * Deploy-time settings (fleet thresholds, shard count) by settings-table key.
+   * @default each entry's deploy default in settings/settings.ts
+   */
+  readonly settings?: DeploySettings;
   /**
    * Origins allowed by the Function URLs' CORS, for pages served from elsewhere than the distribution.
    * @default none: no CORS configuration, so browsers reach the API only through the distribution.
@@ -70,8 +79,8 @@ export interface StatelessStackProps extends StackProps {
   readonly projectRoot?: string;
 }
 
-export const SERVICE_NAME = 'chat';
-export const METRICS_NAMESPACE = 'ChatApp';
+export const SERVICE_NAME = DEFAULT_SERVICE_NAME;
+export const METRICS_NAMESPACE = DEFAULT_METRICS_NAMESPACE;
 
 /** EventBridge allows at most 5 targets per rule: the heartbeat's shards are spread over several rules. */
 export const TARGETS_PER_RULE = 5;
@@ -82,6 +91,11 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** Request headers the browser sends; response headers it must be able to read. */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
 export const CORS_EXPOSED_HEADERS = ['x-message-id', 'retry-after'];
+
+const FUNCTION_IDS: readonly string[] = [...routes, ...backgroundFunctions].map(
+  (definition) => definition.id,
+);
+const isFunctionId = (id: string): id is FunctionId => FUNCTION_IDS.includes(id);
 
 /** What a function gets beyond its definition: settings only it reads. */
 interface FunctionExtras {
@@ -119,6 +133,7 @@ export class StatelessStack extends Stack {
   private readonly cors: FunctionUrlCorsOptions | undefined;
   private readonly projectRoot: string;
   private readonly logLevel: LogLevel;
+  private readonly deploySettings: DeploySettings;
 
   public constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -127,8 +142,9 @@ export class StatelessStack extends Stack {
     this.projectRoot = props.projectRoot ?? REPO_ROOT;
     this.logLevel = props.logLevel ?? 'INFO';
     this.baseEnvironment = {
-      USER_POOL_ISSUER: `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
-      USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId,
+      [SETTINGS.userPoolIssuer.variable]:
+        `https://cognito-idp.${this.region}.amazonaws.com/${props.userPool.userPoolId}`,
+      [SETTINGS.userPoolClientId.variable]: props.userPoolClient.userPoolClientId,
     };
     // Without allowedOrigins the URLs get no CORS configuration, so no other site's page may call
     // them from a browser; the web client calls them same-origin through the distribution. (CORS
@@ -143,17 +159,15 @@ export class StatelessStack extends Stack {
         }
       : undefined;
 
-    const fleet = resolveFleetSettings(props.fleet);
-    const fleetEnv = fleetEnvironment(fleet);
+    // Validated once here (the same parsers and rules the functions apply at cold start).
+    const settings = resolveDeploySettings(props.settings);
+    this.deploySettings = props.settings ?? {};
     const extras: Partial<Record<RouteId | BackgroundFunctionId, FunctionExtras>> = {
-      // Admits by the fleet views (no server list of its own), with the heartbeat's thresholds.
-      PostChat: { environment: fleetEnv },
       // One invocation per shard and minute; its servers come from the registry table, never from here.
       // No reserved concurrency: a fresh account (quota 10) refuses to go below 10 unreserved, and the
       // view's version condition already makes overlapping runs of a shard harmless.
       RunHeartbeat: {
-        environment: fleetEnv,
-        scheduleInputs: Array.from({ length: fleet.shards }, (_, shard) => ({ shard })),
+        scheduleInputs: Array.from({ length: settings.fleetShards }, (_, shard) => ({ shard })),
       },
     };
     this.extras = new Map(Object.entries(extras));
@@ -192,8 +206,8 @@ export class StatelessStack extends Stack {
       turnWritesDlq: props.turnWritesDlq,
       alarmTopic: props.alarmTopic,
       otherAlarms: props.otherAlarms,
-      shedFreeAt: fleet.shedFreeAt,
-      saturatedAt: fleet.saturatedAt,
+      shedFreeAt: settings.shedFreeAt,
+      saturatedAt: settings.saturatedAt,
     });
 
     new CfnOutput(this, 'SiteUrl', {
@@ -223,7 +237,13 @@ export class StatelessStack extends Stack {
       serviceName: SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
       logLevel: this.logLevel,
-      environment: { ...this.baseEnvironment, ...extras.environment },
+      // The settings table decides which deploy-time settings each function reads (the heartbeat and the
+      // chat function share the fleet thresholds); a function not in the table gets none.
+      environment: {
+        ...this.baseEnvironment,
+        ...(isFunctionId(definition.id) ? settingsEnvironment(definition.id, this.deploySettings) : {}),
+        ...extras.environment,
+      },
       reservedConcurrentExecutions: extras.reservedConcurrentExecutions,
     });
     for (const table of tables) {

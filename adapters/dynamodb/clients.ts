@@ -5,7 +5,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TableDefinition } from '../../lib/resources';
 
 /** Wraps an existing client (tests, local runtime) with the app's marshalling options. */
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -49,13 +48,3 @@ export function createDynamoDbClient(timeouts: SdkTimeouts = DEFAULT_SDK_TIMEOUT
 const dynamoDbClient: DynamoDBClient = createDynamoDbClient();
 
 export const documentClient: DynamoDBDocumentClient = createDocumentClient(dynamoDbClient);
-
-/** The table name a function receives through the definition's environment variable. */
-export function tableNameFromEnv(
-  definition: Pick<TableDefinition, 'envVar'>,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
-  const name = env[definition.envVar];
-  if (!name) throw new Error(`Environment variable ${definition.envVar} is not set`);
-  return name;
-}

@@ -18,7 +18,7 @@
  *   SIM_SCRAPE_TIMEOUT_SHARE=0.001  share of /metrics scrapes that hang until the probe time-out
  *   SIM_KV_ADMISSION=reserve  or overcommit: how a server starts queued sequences (see server-model.ts)
  *
- * The real code's own settings come from its own variables (functions/commons/fleet-policy.ts):
+ * The real code's own settings come from its own variables (settings/settings.ts):
  * HEARTBEAT_INTERVAL_SECONDS, SHED_FREE_AT, SATURATED_AT, FREE_COOLDOWN_SECONDS, SERVER_STALE_SECONDS,
  * VIEW_DISTRUST_SECONDS, PREMIUM_ADMISSION_WAIT_MS, HEARTBEAT_TICK_TIMEOUT_MS, REGISTRY_REFRESH_SECONDS,
  * HEARTBEAT_PROBE_TIMEOUT_MS, so a policy can be tuned here exactly as it is deployed. SIM_POLICY (JSON) overrides

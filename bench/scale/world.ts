@@ -7,14 +7,9 @@ import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry'
 import type { BackoffPolicy } from '../../contract/backoff';
 import type { FleetPolicy } from '../../domain/fleet';
 import type { Log } from '../../domain/ports';
-import { getNumberFromEnv } from '../../functions/commons/env';
-import {
-  backoffPolicyFromEnv,
-  fleetPolicyFromEnv,
-  heartbeatIntervalMs,
-  heartbeatProbeTimeoutMs,
-} from '../../functions/commons/fleet-policy';
 import { fleetTable, serverRegistryTable } from '../../lib/resources';
+import { backoffPolicy, fleetPolicy, heartbeatIntervalMs } from '../../settings/policies';
+import { readSettings } from '../../settings/read';
 import { FleetGate } from '../../use-cases/fleet-gate';
 import { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 import type { SimConfig } from './config';
@@ -61,21 +56,21 @@ export interface RealSettings {
 
 /**
  * SIM_POLICY: a JSON object merged over the FleetPolicy (e.g. '{"targetLoad":0.85}'), for fields the
- * functions do not read from their environment; everything else comes from the real *FromEnv readers.
+ * functions do not read from their environment; everything else comes from the real settings table.
  */
 export function realSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): RealSettings {
-  const intervalMs = heartbeatIntervalMs();
+  const settings = readSettings(env);
   const override = env.SIM_POLICY ? (JSON.parse(env.SIM_POLICY) as Partial<FleetPolicy>) : {};
-  // The variables and defaults functions/post-chat.ts (premium wait) and functions/run-heartbeat.ts
-  // (heartbeatDepsFromEnv: tick time-out, registry refresh, probe time-out) read.
+  // The variables and defaults the chat function (premium wait) and the heartbeat (tick time-out,
+  // registry refresh, probe time-out) read: settings/settings.ts.
   return {
-    policy: { ...fleetPolicyFromEnv(), ...override },
-    backoff: backoffPolicyFromEnv(),
-    intervalMs,
-    premiumWaitMs: getNumberFromEnv('PREMIUM_ADMISSION_WAIT_MS', 1_000),
-    tickTimeoutMs: getNumberFromEnv('HEARTBEAT_TICK_TIMEOUT_MS', Math.max(2_000, 4 * intervalMs)),
-    registryRefreshMs: getNumberFromEnv('REGISTRY_REFRESH_SECONDS', 2) * 1000,
-    probeTimeoutMs: heartbeatProbeTimeoutMs(),
+    policy: { ...fleetPolicy(settings), ...override },
+    backoff: backoffPolicy(settings),
+    intervalMs: heartbeatIntervalMs(settings),
+    premiumWaitMs: settings.premiumAdmissionWaitMs,
+    tickTimeoutMs: settings.heartbeatTickTimeoutMs,
+    registryRefreshMs: settings.registryRefreshSeconds * 1000,
+    probeTimeoutMs: settings.heartbeatProbeTimeoutMs,
   };
 }
 

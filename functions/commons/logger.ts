@@ -1,4 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { settings } from '../settings';
 
 /** One logger per container. Log ids, sizes and timings; never prompt or answer text. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'chat' });
+export const logger = new Logger({ serviceName: settings.serviceName });
+
+/** Lambda context on every log line; keys reset per call (a caller's keys never leak into the next). */
+export const withLogging = () => injectLambdaContext(logger, { resetKeys: true });

@@ -1,13 +1,14 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { FleetMode } from '../../domain/fleet';
+import { settings } from '../settings';
 
 /**
  * CloudWatch metrics as EMF lines (no API calls on the hot path). Each is published at once as a
  * single metric, because a streaming turn ends after its handler has returned.
  */
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ChatApp',
-  serviceName: 'chat',
+  namespace: settings.metricsNamespace,
+  serviceName: settings.serviceName,
 });
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];

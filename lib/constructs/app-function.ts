@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SETTINGS } from '../../settings/settings';
 import type { QueueDefinition, TableAccess, TableDefinition } from '../resources';
 
 /**
@@ -97,8 +98,8 @@ export class AppFunction extends NodejsFunction {
       loggingFormat: LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        [SETTINGS.serviceName.variable]: props.serviceName,
+        [SETTINGS.metricsNamespace.variable]: props.metricsNamespace,
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },

@@ -4,7 +4,7 @@
  * gap, through the same handler and a Lambda-like context, like the poller's and the sweeper's.
  */
 import type { Context } from 'aws-lambda';
-import type { HeartbeatEvent } from '../../functions/run-heartbeat';
+import type { HeartbeatEvent } from '../../functions/heartbeat/loop';
 import { createLambdaContext } from '../gateway/lambda-context';
 import { loadHandler } from '../handlers';
 import { backgroundFunction } from './definitions';
@@ -18,7 +18,7 @@ export const heartbeatTask: BackgroundTask = {
     const definition = backgroundFunction('RunHeartbeat');
     const handler = (await loadHandler(definition.entry)) as HeartbeatHandler;
     // Imported once the stack has set the handlers' environment, like the handler modules themselves.
-    const { fleetShardsFromEnv } = await import('../../functions/commons/fleet-policy');
+    const { fleetShardsFromEnv } = await import('../../functions/run-heartbeat');
     const shards = fleetShardsFromEnv();
     let stopping = false;
 

@@ -5,10 +5,10 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbServerRegistry } from '../../adapters/dynamodb/server-registry';
-import { defaultFleetPolicy, type FleetState, nextFleetState } from '../../domain/fleet';
 import { shardOf } from '../../domain/fleet-shards';
 import type { Log } from '../../domain/ports';
-import type { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
+import { fleetPolicy } from '../../settings/policies';
+import { readSettings } from '../../settings/read';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
 
 const vllmText = readFileSync(new URL('../fixtures/metrics/vllm.txt', import.meta.url), 'utf8');
@@ -21,6 +21,8 @@ let db: TestDynamoDb;
 let metricsServer: Server;
 let views: DynamoDbFleetRepository;
 let module: typeof import('../../functions/run-heartbeat');
+/** Imported once the environment is stubbed: functions/settings.ts reads it when first loaded. */
+let wiring: typeof import('../../functions/wiring/heartbeat');
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
@@ -46,6 +48,7 @@ beforeAll(async () => {
   await registry.put({ id: DOWN, baseUrl: `http://127.0.0.1:${port}/down`, capacity: 12, status: 'active' });
   views = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
   module = await import('../../functions/run-heartbeat');
+  wiring = await import('../../functions/wiring/heartbeat');
 });
 
 afterAll(async () => {
@@ -54,11 +57,6 @@ afterAll(async () => {
   await new Promise((resolve) => metricsServer?.close(resolve));
   await db?.close();
 });
-
-class FakeClock {
-  t = 1_750_000_000_250;
-  now = () => this.t;
-}
 
 class CapturingLog implements Log {
   readonly errors: Record<string, unknown>[] = [];
@@ -69,259 +67,25 @@ class CapturingLog implements Log {
   };
 }
 
-type Tick = (signal?: AbortSignal) => Promise<FleetState>;
-
-/** A worker whose ticks the test scripts: `script[n]` runs the n-th tick, the rest succeed at once. */
-function scriptedWorker(clock: FakeClock, script: Partial<Record<number, Tick>> = {}) {
-  let previous: FleetState | undefined;
-  const signals: AbortSignal[] = [];
-  const succeed = async () => {
-    previous = nextFleetState(previous, [], clock.now(), defaultFleetPolicy);
-    return previous;
-  };
-  const worker: Pick<HeartbeatWorker, 'tick'> = {
-    tick: (signal) => {
-      if (signal) signals.push(signal);
-      const scripted = script[signals.length - 1];
-      return scripted ? scripted(signal) : succeed();
-    },
-  };
-  return { worker, signals, ticks: () => signals.length, version: () => previous?.version ?? 0 };
+/** The settings of this file's environment with these variables changed (undefined: unset). */
+function settingsWith(vars: Record<string, string | undefined>) {
+  return readSettings({ ...process.env, ...vars });
 }
 
-function loopDeps(clock: FakeClock, worker: Pick<HeartbeatWorker, 'tick'>, tickTimeoutMs = 10_000) {
-  const log = new CapturingLog();
-  const sleeps: number[] = [];
-  const states: FleetState[] = [];
-  return {
-    log,
-    sleeps,
-    states,
-    deps: {
-      worker,
-      clock,
-      log,
-      intervalMs: 1000,
-      tickTimeoutMs,
-      onState: (state: FleetState) => states.push(state),
-      sleep: async (ms: number) => {
-        sleeps.push(ms);
-        clock.t += ms;
-      },
-    },
+/** The composition root the handler uses, on these settings and the test table's client. */
+function heartbeatFor(shard: number, vars: Record<string, string | undefined> = {}) {
+  const infrastructure = {
+    documentClient: db.doc,
+    clock: { now: () => Date.now() },
+    log: new CapturingLog(),
   };
+  return wiring.createHeartbeat(settingsWith(vars), infrastructure).forShard(shard);
 }
 
-/** Runs `fn` with these variables set (undefined: unset), then puts the previous values back. */
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
-  const previous = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
-  for (const [name, value] of Object.entries(vars)) vi.stubEnv(name, value);
-  try {
-    return fn();
-  } finally {
-    for (const [name, value] of Object.entries(previous)) vi.stubEnv(name, value);
-  }
-}
-
-/** Never settles unless its signal aborts (a DynamoDB call that honours its abort signal). */
-const hangsUntilAborted: Tick = (signal) =>
-  new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
-
-/** Never settles at all (a call that ignores its signal). */
-const hangsForever: Tick = () => new Promise<FleetState>(() => {});
-
-describe('runHeartbeat', () => {
-  it('ticks, then sleeps to the next interval boundary, until told to stop', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const start = clock.t;
-    const scripted = scriptedWorker(clock);
-    const { deps, sleeps, states } = loopDeps(clock, scripted.worker);
-
-    // Act
-    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
-
-    // Assess
-    expect(result).toEqual({ ticks: 5, failures: 0 });
-    expect(sleeps).toEqual([750, 1000, 1000, 1000]);
-    expect(states.map((state) => state.version)).toEqual([1, 2, 3, 4, 5]);
-  });
-
-  it("ticks at its phase within the interval, so the shards' workers do not all fire at once", async () => {
-    // Prepare: the clock stands at 250 ms past a boundary (interval 1 s), the phase is 300 ms
-    const clock = new FakeClock();
-    const start = clock.t;
-    const scripted = scriptedWorker(clock);
-    const { deps, sleeps } = loopDeps(clock, scripted.worker);
-
-    // Act
-    await module.runHeartbeat({ ...deps, phaseMs: 300 }, (nextTickAt) => nextTickAt - start >= 2_000);
-
-    // Assess: 300 ms past each boundary
-    expect(sleeps).toEqual([50, 1000]);
-  });
-
-  it('logs a failed tick and goes on', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const start = clock.t;
-    const throttled: Tick = async () => {
-      throw new Error('ProvisionedThroughputExceeded');
-    };
-    const scripted = scriptedWorker(clock, { 0: throttled, 2: throttled });
-    const { deps, log, states } = loopDeps(clock, scripted.worker);
-
-    // Act
-    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
-
-    // Assess
-    expect(result).toEqual({ ticks: 5, failures: 2 });
-    expect(log.errors).toEqual([
-      { error: 'Error', detail: 'ProvisionedThroughputExceeded' },
-      { error: 'Error', detail: 'ProvisionedThroughputExceeded' },
-    ]);
-    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
-  });
-
-  it('goes on after a tick that throws synchronously (a faulty worker)', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const start = clock.t;
-    const scripted = scriptedWorker(clock, {
-      1: () => {
-        throw new TypeError('not a promise');
-      },
-    });
-    const { deps, log } = loopDeps(clock, scripted.worker);
-
-    // Act
-    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 3_000);
-
-    // Assess
-    expect(result).toEqual({ ticks: 4, failures: 1 });
-    expect(log.errors).toEqual([{ error: 'TypeError', detail: 'not a promise' }]);
-  });
-
-  it('aborts a hung tick at tickTimeoutMs through its signal, and goes on with the next tick', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const start = clock.t;
-    const scripted = scriptedWorker(clock, { 1: hangsUntilAborted });
-    const { deps, log, states } = loopDeps(clock, scripted.worker, 20);
-
-    // Act
-    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 3_000);
-
-    // Assess
-    expect(result).toEqual({ ticks: 4, failures: 1 });
-    expect(scripted.signals.map((signal) => signal.aborted)).toEqual([false, true, false, false]);
-    expect(log.errors).toEqual([{ error: 'Error', detail: 'heartbeat tick exceeded 20 ms' }]);
-    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
-  });
-
-  it('gives up on a hung tick that ignores its signal, and goes on with the next tick', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const start = clock.t;
-    const scripted = scriptedWorker(clock, { 0: hangsForever, 2: hangsForever });
-    const { deps, log, states } = loopDeps(clock, scripted.worker, 20);
-
-    // Act
-    const result = await module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 4_000);
-
-    // Assess
-    expect(result).toEqual({ ticks: 5, failures: 2 });
-    expect(scripted.ticks()).toBe(5);
-    expect(log.errors).toEqual([
-      { error: 'Error', detail: 'heartbeat tick exceeded 20 ms' },
-      { error: 'Error', detail: 'heartbeat tick exceeded 20 ms' },
-    ]);
-    expect(states.map((state) => state.version)).toEqual([1, 2, 3]);
-  });
-
-  it('counts a tick that settles only after its deadline as failed, without publishing its state', async () => {
-    // Prepare: fake timers, so the late answer comes exactly after the deadline, whatever the machine.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      const clock = new FakeClock();
-      const start = clock.t;
-      const late: FleetState = nextFleetState(undefined, [], clock.now(), defaultFleetPolicy);
-      const scripted = scriptedWorker(clock, {
-        0: () => new Promise((resolve) => setTimeout(() => resolve({ ...late, version: 99 }), 50)),
-      });
-      const { deps, states } = loopDeps(clock, scripted.worker, 20);
-
-      // Act
-      const running = module.runHeartbeat(deps, (nextTickAt) => nextTickAt - start >= 2_000);
-      await vi.advanceTimersByTimeAsync(100);
-      const result = await running;
-
-      // Assess
-      expect(result).toEqual({ ticks: 3, failures: 1 });
-      expect(states.map((state) => state.version)).not.toContain(99);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
-  it('stops after the current tick when its signal aborts', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const controller = new AbortController();
-    const scripted = scriptedWorker(clock);
-    const { deps } = loopDeps(clock, scripted.worker);
-    const sleep = async (ms: number) => {
-      clock.t += ms;
-      controller.abort();
-    };
-
-    // Act
-    const result = await module.runHeartbeat({ ...deps, sleep, signal: controller.signal }, () => false);
-
-    // Assess
-    expect(result).toEqual({ ticks: 1, failures: 0 });
-  });
-
-  it('does not tick at all when its signal aborted before the start', async () => {
-    // Prepare
-    const clock = new FakeClock();
-    const scripted = scriptedWorker(clock);
-    const { deps } = loopDeps(clock, scripted.worker);
-
-    // Act
-    const result = await module.runHeartbeat({ ...deps, signal: AbortSignal.abort() }, () => false);
-
-    // Assess
-    expect(result).toEqual({ ticks: 0, failures: 0 });
-    expect(scripted.ticks()).toBe(0);
-  });
-
-  it('wakes from a real sleep when aborted (local runtime shutdown)', async () => {
-    // Prepare
-    const controller = new AbortController();
-    const scripted = scriptedWorker(new FakeClock());
-    const { deps } = loopDeps(new FakeClock(), scripted.worker);
-    const realClockDeps = {
-      ...deps,
-      clock: { now: () => Date.now() },
-      intervalMs: 3_600_000,
-      sleep: undefined,
-    };
-
-    // Act
-    const running = module.runHeartbeat({ ...realClockDeps, signal: controller.signal }, () => false);
-    setTimeout(() => controller.abort(), 20);
-    const result = await running;
-
-    // Assess
-    expect(result).toEqual({ ticks: 1, failures: 0 });
-  });
-});
-
-describe('fleetPolicyFromEnv', () => {
+describe('fleetPolicy (settings/policies.ts)', () => {
   it('reads the thresholds the chat function shares, with the stale time three intervals by default', () => {
     // Act
-    const policy = withEnv({ SERVER_STALE_SECONDS: undefined }, () => module.fleetPolicyFromEnv());
+    const policy = fleetPolicy(settingsWith({ SERVER_STALE_SECONDS: undefined }));
 
     // Assess
     expect(policy).toMatchObject({
@@ -334,17 +98,17 @@ describe('fleetPolicyFromEnv', () => {
 
   it('refuses a shed threshold above the saturation threshold', () => {
     // Act
-    const act = () => withEnv({ SHED_FREE_AT: '1.2' }, () => module.fleetPolicyFromEnv());
+    const act = () => fleetPolicy(settingsWith({ SHED_FREE_AT: '1.2' }));
 
     // Assess
     expect(act).toThrow(/SHED_FREE_AT/);
   });
 });
 
-describe('heartbeatDepsFromEnv', () => {
+describe('createHeartbeat(…).forShard (functions/wiring/heartbeat.ts)', () => {
   it('reads the interval, the run length and the tick time-out, and builds a worker for the shard', async () => {
     // Act
-    const deps = module.heartbeatDepsFromEnv(1);
+    const deps = heartbeatFor(1);
     const view = await deps.worker.tick();
 
     // Assess
@@ -362,10 +126,8 @@ describe('heartbeatDepsFromEnv', () => {
 
   it('times a tick out after 4 intervals, at least 2 s, when HEARTBEAT_TICK_TIMEOUT_MS is unset', () => {
     // Act
-    const short = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined }, () => module.heartbeatDepsFromEnv(0));
-    const long = withEnv({ HEARTBEAT_TICK_TIMEOUT_MS: undefined, HEARTBEAT_INTERVAL_SECONDS: '1' }, () =>
-      module.heartbeatDepsFromEnv(0),
-    );
+    const short = heartbeatFor(0, { HEARTBEAT_TICK_TIMEOUT_MS: undefined });
+    const long = heartbeatFor(0, { HEARTBEAT_TICK_TIMEOUT_MS: undefined, HEARTBEAT_INTERVAL_SECONDS: '1' });
 
     // Assess
     expect([short.tickTimeoutMs, long.tickTimeoutMs]).toEqual([2_000, 4_000]);
@@ -373,7 +135,7 @@ describe('heartbeatDepsFromEnv', () => {
 
   it.each(['3', '0', '128', 'many', '1.5'])('throws on FLEET_SHARDS=%s', (shards) => {
     // Act
-    const act = () => withEnv({ FLEET_SHARDS: shards }, () => module.heartbeatDepsFromEnv(0));
+    const act = () => heartbeatFor(0, { FLEET_SHARDS: shards });
 
     // Assess
     expect(act).toThrow(/FLEET_SHARDS|fleet shard count/);
@@ -381,7 +143,7 @@ describe('heartbeatDepsFromEnv', () => {
 
   it.each([2, -1, 0.5, Number.NaN])('throws on shard %s outside [0, 2)', (shard) => {
     // Act
-    const act = () => module.heartbeatDepsFromEnv(shard);
+    const act = () => heartbeatFor(shard);
 
     // Assess
     expect(act).toThrow(/heartbeat shard must be an integer in \[0, 2\)/);

@@ -1,18 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { CfnRole } from 'aws-cdk-lib/aws-iam';
-import { CfnFunction, CfnUrl } from 'aws-cdk-lib/aws-lambda';
-import { CfnTopic } from 'aws-cdk-lib/aws-sns';
-import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppFunction } from '../../lib/constructs/app-function';
-import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
-import { STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
-import { DEFAULT_FLEET_SETTINGS, fleetEnvironment } from '../../lib/fleet-settings';
 import {
   backgroundFunctions,
   chatTable,
@@ -21,170 +8,32 @@ import {
   routes,
   turnWritesQueue,
 } from '../../lib/resources';
-import { StatefulStack } from '../../lib/stateful-stack';
 import {
   CORS_ALLOWED_HEADERS,
   CORS_EXPOSED_HEADERS,
-  StatelessStack,
-  type StatelessStackProps,
   TARGETS_PER_RULE,
   VISIBILITY_TIMEOUT_FACTOR,
 } from '../../lib/stateless-stack';
+import { SETTINGS } from '../../settings/settings';
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-}
+import {
+  allowedActions,
+  chatTableLogicalId,
+  fleetTableLogicalId,
+  functionLogicalId,
+  functionProperties,
+  setUpStatelessStack,
+  stack,
+  stateful,
+  statefulLogicalId,
+  statefulTemplate,
+  synthesize,
+  tearDownStatelessStack,
+  template,
+} from './support/stateless-fixture';
 
-interface CacheBehavior {
-  readonly PathPattern: string;
-  readonly TargetOriginId: string;
-  readonly AllowedMethods: string[];
-  readonly CachePolicyId: string;
-  readonly OriginRequestPolicyId: string;
-  readonly ViewerProtocolPolicy: string;
-}
-
-interface Origin {
-  readonly Id: string;
-  readonly DomainName: unknown;
-  readonly OriginAccessControlId?: unknown;
-  readonly CustomOriginConfig?: {
-    readonly OriginReadTimeout?: number;
-    readonly OriginProtocolPolicy: string;
-  };
-}
-
-/** Managed CloudFront policies (fixed ids, documented by AWS). */
-const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
-const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
-
-let projectRoot: string;
-let stateful: StatefulStack;
-let stack: StatelessStack;
-let template: Template;
-let statefulTemplate: Template;
-
-/** Stub handlers, lock file and web folder: these tests depend on neither the real code nor bundling. */
-function writeStubProject(): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'chat-infra-test-'));
-  writeFileSync(path.join(root, 'package-lock.json'), '{}');
-  mkdirSync(path.join(root, 'functions'));
-  mkdirSync(path.join(root, 'web'));
-  for (const { entry } of [...routes, ...backgroundFunctions]) {
-    writeFileSync(path.join(root, entry), 'export const handler = async () => {};\n');
-  }
-  return root;
-}
-
-/** An app that never bundles, with a stateful stack and a stateless stack built from it. */
-function synthesize(overrides: Partial<StatelessStackProps> = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const data = new StatefulStack(app, 'TestStateful');
-  const code = new StatelessStack(app, 'TestStateless', {
-    tables: data.tables,
-    turnWritesQueue: data.turnWritesQueue,
-    turnWritesDlq: data.turnWritesDlq,
-    userPool: data.userPool,
-    userPoolClient: data.userPoolClient,
-    alarmTopic: data.alarmTopic,
-    otherAlarms: [data.turnWritesDlqAlarm],
-    projectRoot,
-    ...overrides,
-  });
-  return { data, code };
-}
-
-function fn(id: string): AppFunction {
-  const found = stack.functions.get(id);
-  if (!found) throw new Error(`no function ${id}`);
-  return found;
-}
-
-function functionLogicalId(id: string): string {
-  const cfn = fn(id).node.defaultChild;
-  if (!(cfn instanceof CfnFunction)) throw new Error(`${id} has no CfnFunction`);
-  return stack.getLogicalId(cfn);
-}
-
-function functionProperties(id: string) {
-  return template.toJSON().Resources[functionLogicalId(id)].Properties;
-}
-
-function urlLogicalId(routeId: string): string {
-  const cfn = stack.functionUrls.get(routeId)?.node.defaultChild;
-  if (!(cfn instanceof CfnUrl)) throw new Error(`${routeId} has no CfnUrl`);
-  return stack.getLogicalId(cfn);
-}
-
-/** Resources of the stateful stack appear in the stateless one as imports naming their logical id. */
-function statefulLogicalId(cfn: unknown): string {
-  if (!(cfn instanceof CfnTable) && !(cfn instanceof CfnQueue) && !(cfn instanceof CfnTopic)) {
-    throw new Error('expected an L1 table, queue or topic');
-  }
-  return stateful.getLogicalId(cfn);
-}
-
-const chatTableLogicalId = () => statefulLogicalId(stateful.tables.ChatTable.node.defaultChild);
-const fleetTableLogicalId = () => statefulLogicalId(stateful.tables.FleetTable.node.defaultChild);
-const topicLogicalId = () => statefulLogicalId(stateful.alarmTopic.node.defaultChild);
-
-/** Allowed actions of the function's role on resources whose reference mentions `resourceHint`. */
-function allowedActions(id: string, resourceHint: string): Set<string> {
-  const role = fn(id).role?.node.defaultChild;
-  if (!(role instanceof CfnRole)) throw new Error(`${id} has no role`);
-  const roleRef = { Ref: stack.getLogicalId(role) };
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: Match.arrayWith([roleRef]) },
-  });
-  const actions = new Set<string>();
-  for (const policy of Object.values(policies)) {
-    const statements: Statement[] = policy.Properties.PolicyDocument.Statement;
-    for (const statement of statements) {
-      if (statement.Effect !== 'Allow' || !JSON.stringify(statement.Resource).includes(resourceHint))
-        continue;
-      for (const action of [statement.Action].flat()) actions.add(action);
-    }
-  }
-  return actions;
-}
-
-function distributionConfig(): {
-  CacheBehaviors: CacheBehavior[];
-  DefaultCacheBehavior: { TargetOriginId: string; ViewerProtocolPolicy: string };
-  Origins: Origin[];
-  DefaultRootObject: string;
-} {
-  const distributions = Object.values(template.findResources('AWS::CloudFront::Distribution'));
-  expect(distributions).toHaveLength(1);
-  return distributions[0]?.Properties.DistributionConfig;
-}
-
-function origin(id: string): Origin {
-  const found = distributionConfig().Origins.find((candidate) => candidate.Id === id);
-  if (!found) throw new Error(`no origin ${id}`);
-  return found;
-}
-
-/** The one alarm whose properties match, as a plain object. */
-function alarmWith(properties: Record<string, unknown>) {
-  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: properties }));
-  expect(alarms, JSON.stringify(properties)).toHaveLength(1);
-  return alarms[0]?.Properties;
-}
-
-beforeAll(() => {
-  // Prepare
-  projectRoot = writeStubProject();
-  ({ data: stateful, code: stack } = synthesize());
-  template = Template.fromStack(stack);
-  statefulTemplate = Template.fromStack(stateful);
-});
-
-afterAll(() => {
-  rmSync(projectRoot, { recursive: true, force: true });
-});
+beforeAll(setUpStatelessStack);
+afterAll(tearDownStatelessStack);
 
 describe('StatelessStack functions', () => {
   it('creates one function per route and background function, nodejs22.x arm64, tracing, JSON logs', () => {
@@ -235,6 +84,25 @@ describe('StatelessStack functions', () => {
       for (const [name, value] of Object.entries(variables)) {
         expect(JSON.stringify(value).length, `${definition.id} ${name}`).toBeLessThan(400);
       }
+    }
+  });
+
+  it('sets on each function every required setting the settings table says it reads, and nothing unknown', () => {
+    const known = new Set([
+      ...Object.values(SETTINGS).map((definition) => definition.variable),
+      'NODE_OPTIONS',
+      'LOG_LEVEL',
+    ]);
+    for (const definition of [...routes, ...backgroundFunctions]) {
+      const variables = Object.keys(functionProperties(definition.id).Environment.Variables);
+      const required = Object.values(SETTINGS)
+        .filter((setting) => setting.default === undefined && setting.readBy.includes(definition.id))
+        .map((setting) => setting.variable);
+      expect(variables, definition.id).toEqual(expect.arrayContaining(required));
+      expect(
+        variables.filter((name) => !known.has(name)),
+        definition.id,
+      ).toEqual([]);
     }
   });
 
@@ -318,7 +186,7 @@ describe('StatelessStack background functions', () => {
 
   it('invokes the heartbeat once per shard and minute, five targets to a rule', () => {
     const shards = 64;
-    const { code } = synthesize({ fleet: { shards } });
+    const { code } = synthesize({ settings: { fleetShards: shards } });
     const rules = Object.values(Template.fromStack(code).findResources('AWS::Events::Rule')).filter((rule) =>
       JSON.stringify(rule).includes('RunHeartbeat'),
     );
@@ -330,7 +198,7 @@ describe('StatelessStack background functions', () => {
   });
 
   it('refuses a shard count that does not divide the registry buckets', () => {
-    expect(() => synthesize({ fleet: { shards: 3 } })).toThrow(/shard count/);
+    expect(() => synthesize({ settings: { fleetShards: 3 } })).toThrow(/shard count/);
   });
 
   it('lets the heartbeat read the server registry, and nothing else write it', () => {
@@ -466,215 +334,5 @@ describe('StatelessStack least privilege', () => {
     }
     expect(queue).toContain('sqs:SendMessage');
     expect(queue).not.toContain('sqs:ReceiveMessage');
-  });
-});
-
-describe('StatelessStack web hosting', () => {
-  it('keeps the site bucket private: public access blocked, TLS enforced', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    });
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 's3:*',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
-      },
-    });
-  });
-
-  it('serves the bucket as the default behaviour through Origin Access Control', () => {
-    const config = distributionConfig();
-    const s3 = origin(config.DefaultCacheBehavior.TargetOriginId);
-
-    expect(config.DefaultRootObject).toBe('index.html');
-    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
-    expect(JSON.stringify(s3.DomainName)).toContain('RegionalDomainName');
-    expect(s3.OriginAccessControlId).toBeDefined();
-    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
-      OriginAccessControlConfig: Match.objectLike({
-        OriginAccessControlOriginType: 's3',
-        SigningBehavior: 'always',
-        SigningProtocol: 'sigv4',
-      }),
-    });
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Action: 's3:GetObject',
-            Principal: { Service: 'cloudfront.amazonaws.com' },
-          }),
-        ]),
-      },
-    });
-  });
-
-  it("routes each route's path to an origin on that route's Function URL domain, uncached", () => {
-    const behaviors = distributionConfig().CacheBehaviors;
-
-    expect(behaviors.map((behavior) => behavior.PathPattern).sort()).toEqual(
-      routes.map((route) => route.path).sort(),
-    );
-    for (const route of routes) {
-      const behavior = behaviors.find((candidate) => candidate.PathPattern === route.path);
-      if (!behavior) throw new Error(`no behaviour for ${route.path}`);
-      const target = origin(behavior.TargetOriginId);
-
-      expect(target.DomainName, route.path).toEqual({
-        'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [urlLogicalId(route.id), 'FunctionUrl'] }] }],
-      });
-      expect(target.CustomOriginConfig?.OriginProtocolPolicy, route.path).toBe('https-only');
-      expect(behavior.CachePolicyId, route.path).toBe(CACHING_DISABLED);
-      expect(behavior.OriginRequestPolicyId, route.path).toBe(ALL_VIEWER_EXCEPT_HOST_HEADER);
-      expect(behavior.AllowedMethods, route.path).toEqual(expect.arrayContaining([route.method, 'OPTIONS']));
-      expect(behavior.ViewerProtocolPolicy, route.path).toBe('https-only');
-    }
-  });
-
-  it('waits 60 s between packets of the chat stream', () => {
-    const chat = distributionConfig().CacheBehaviors.find((behavior) => behavior.PathPattern === '/chat');
-    if (!chat) throw new Error('no /chat behaviour');
-
-    expect(STREAM_READ_TIMEOUT.toSeconds()).toBe(60);
-    expect(origin(chat.TargetOriginId).CustomOriginConfig?.OriginReadTimeout).toBe(60);
-  });
-
-  it('deploys the web client and a config.json whose pool ids resolve at deploy time, then invalidates', () => {
-    const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment'));
-    expect(deployments).toHaveLength(1);
-    const properties = deployments[0]?.Properties;
-    const markers = JSON.stringify(properties.SourceMarkers);
-
-    expect(properties.SourceObjectKeys).toHaveLength(2);
-    expect(markers).toContain('UserPool');
-    expect(markers).toContain('WebClient');
-    expect(properties.DistributionPaths).toEqual(['/*']);
-    expect(properties.Prune).toBe(true);
-  });
-});
-
-describe('StatelessStack observability', () => {
-  it('has a dashboard with the time-to-first-token widget and the chat function metrics', () => {
-    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-    expect(dashboards).toHaveLength(1);
-    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
-
-    expect(body).toContain('Time to first token');
-    expect(body).toContain(String.raw`\"ChatApp\",\"TimeToFirstToken\",\"service\",\"chat\"`);
-    expect(body).toContain(String.raw`\"ChatApp\",\"PromptsShed\",\"service\",\"chat\",\"tier\",\"free\"`);
-    expect(body).toContain('ConcurrentExecutions');
-    // Prompts per chosen server, found by a search so new servers appear without a redeploy.
-    expect(body).toMatch(/SEARCH\('\{ChatApp,server,service\} MetricName=\\+"PromptsRouted\\+"'/);
-    expect(body).toContain('ApproximateNumberOfMessagesVisible');
-    expect(body).toContain('WriteThrottleEvents');
-    expect(body).toContain(functionLogicalId('PostChat'));
-  });
-
-  it('alarms on p99 time to first token above 2000 ms in 3 of 5 minutes', () => {
-    const alarm = alarmWith({
-      Metrics: Match.arrayWith([
-        Match.objectLike({
-          MetricStat: Match.objectLike({
-            Metric: Match.objectLike({ Namespace: 'ChatApp', MetricName: 'TimeToFirstToken' }),
-            Stat: 'p99',
-            Period: 60,
-          }),
-        }),
-      ]),
-    });
-
-    expect(TTFT_OBJECTIVE_MS).toBe(2000);
-    expect(alarm).toMatchObject({
-      Threshold: 2000,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 5,
-      DatapointsToAlarm: 3,
-    });
-  });
-
-  it('alarms when the fleet stays saturated (FleetMode ≥ 2) for 5 minutes', () => {
-    const alarm = alarmWith({
-      Metrics: Match.arrayWith([
-        Match.objectLike({
-          MetricStat: Match.objectLike({
-            Metric: Match.objectLike({ Namespace: 'ChatApp', MetricName: 'FleetMode' }),
-          }),
-        }),
-      ]),
-    });
-
-    expect(alarm).toMatchObject({
-      Threshold: 2,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 5,
-      DatapointsToAlarm: 5,
-    });
-  });
-
-  it('alarms when the heartbeat stops running (missing data breaches) or fails', () => {
-    const heartbeat = [{ Name: 'FunctionName', Value: { Ref: functionLogicalId('RunHeartbeat') } }];
-
-    expect(alarmWith({ MetricName: 'Invocations', Dimensions: heartbeat })).toMatchObject({
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
-    });
-    expect(alarmWith({ MetricName: 'Errors', Dimensions: heartbeat })).toMatchObject({
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-    });
-  });
-
-  it('alarms on chat function errors and on throttles of each table', () => {
-    alarmWith({
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId('PostChat') } }],
-    });
-    for (const tableLogicalId of [chatTableLogicalId(), fleetTableLogicalId()]) {
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) => {
-        const metrics = JSON.stringify(alarm.Properties.Metrics ?? []);
-        return metrics.includes('WriteThrottleEvents') && metrics.includes(tableLogicalId);
-      });
-      expect(alarms, tableLogicalId).toHaveLength(1);
-    }
-  });
-
-  it('sends every alarm, ALARM and OK, to the alarm topic', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-
-    expect(alarms.length).toBeGreaterThanOrEqual(7);
-    for (const alarm of alarms) {
-      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(topicLogicalId());
-      expect(JSON.stringify(alarm.Properties.OKActions)).toContain(topicLogicalId());
-    }
-  });
-});
-
-describe('fleetEnvironment', () => {
-  it('fills unset settings with the documented defaults', () => {
-    expect(fleetEnvironment({ shedFreeAt: 0.7, saturatedAt: undefined })).toEqual({
-      HEARTBEAT_INTERVAL_SECONDS: String(DEFAULT_FLEET_SETTINGS.heartbeatIntervalSeconds),
-      SHED_FREE_AT: '0.7',
-      SATURATED_AT: '1',
-      FREE_COOLDOWN_SECONDS: '120',
-      FLEET_SHARDS: '4',
-    });
-  });
-
-  it('rejects values the functions would refuse, and thresholds in the wrong order', () => {
-    expect(() => fleetEnvironment({ heartbeatIntervalSeconds: 0 })).toThrow(/heartbeatIntervalSeconds/);
-    expect(() => fleetEnvironment({ freeCooldownSeconds: Number.NaN })).toThrow(/freeCooldownSeconds/);
-    expect(() => fleetEnvironment({ shedFreeAt: 1, saturatedAt: 0.9 })).toThrow(/below saturatedAt/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { OVERLOADED_MESSAGE } from '../../contract/errors';
-import { DomainError } from '../../domain/errors';
-import { mapError } from '../../functions/commons/http-errors';
+import { OVERLOADED_MESSAGE } from '../../../contract/errors';
+import { DomainError } from '../../../domain/errors';
+import { mapError } from '../../../functions/http/errors';
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 

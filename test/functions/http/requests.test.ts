@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../../domain/errors';
 import {
   parseChatRequest,
   parseHistoryRequest,
   parseStopRequest,
   parseStoreRequest,
-} from '../../domain/chat-request';
-import { DomainError } from '../../domain/errors';
+} from '../../../functions/http/requests';
 
 const limits = { maxPromptChars: 100 };
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DomainError, invalidRequest } from '../../domain/errors';
 import type { Log } from '../../domain/ports';
-import { mapError } from './http-errors';
+import { mapError } from './errors';
 
 /** Function URL event (payload format 2.0). */
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -30,7 +30,7 @@ export function requireMethod(event: HttpEvent, method: 'GET' | 'POST'): void {
   }
 }
 
-/** Body bytes allowed before parsing; the per-field limits are checked by the domain parsers. */
+/** Body bytes allowed before parsing; the per-field limits are checked by the request parsers (requests.ts). */
 const MAX_BODY_BYTES = 256 * 1024;
 
 export function parseJsonBody(event: HttpEvent): unknown {

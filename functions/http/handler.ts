@@ -1,18 +1,17 @@
 import middy from '@middy/core';
 import type { Caller } from '../../domain/turn';
-import { authenticate } from './auth';
-import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './http';
-import { logger } from './logger';
-import { withCorrelationId, withLogging } from './middleware';
+import { logger, withLogging } from '../commons/logger';
+import type { Authenticate } from './auth';
+import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './event';
+import { withCorrelationId } from './middleware';
+
+export type HttpRoute = (event: HttpEvent, caller: Caller) => Promise<HttpResult>;
 
 /**
  * A buffered Function URL handler: method check, then the verified caller, then the route's own
- * work; every error, expected or not, leaves through the one error mapping.
+ * work; every error, expected or not, leaves through the one error mapping (errors.ts).
  */
-export function httpHandler(
-  method: 'GET' | 'POST',
-  route: (event: HttpEvent, caller: Caller) => Promise<HttpResult>,
-) {
+export function httpHandler(method: 'GET' | 'POST', authenticate: Authenticate, route: HttpRoute) {
   const raw = async (event: HttpEvent): Promise<HttpResult> => {
     try {
       requireMethod(event, method);

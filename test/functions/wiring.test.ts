@@ -1,0 +1,39 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it, vi } from 'vitest';
+import { createDocumentClient, createDynamoDbClient } from '../../adapters/dynamodb/clients';
+import { readSettings } from '../../settings/read';
+import { ChatService } from '../../use-cases/start-turn';
+
+vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+const { createChatService } = await import('../../functions/wiring/chat');
+const { createTurnStores } = await import('../../functions/wiring/turns');
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const documentClient = createDocumentClient(createDynamoDbClient());
+const infrastructure = { documentClient, clock: { now: () => 0 }, log: quiet };
+const clients = { fleetViews: documentClient, sqs: new SQSClient({ region: 'us-east-1' }) };
+
+describe('functions/wiring', () => {
+  it('builds ChatService from settings and injected clients, without touching the network', () => {
+    // Prepare
+    const settings = readSettings({
+      CHAT_TABLE_NAME: 'chat',
+      FLEET_TABLE_NAME: 'fleet',
+      TURN_WRITES_QUEUE_URL: 'http://127.0.0.1:9/queue/turn-writes',
+    });
+
+    // Act
+    const chat = createChatService(settings, infrastructure, clients);
+
+    // Assess
+    expect(chat).toBeInstanceOf(ChatService);
+  });
+
+  it('fails at wiring time, naming the variable, when a table the function needs is not set', () => {
+    // Act
+    const act = () => createTurnStores(readSettings({}), infrastructure);
+
+    // Assess
+    expect(act).toThrow('CHAT_TABLE_NAME is required but not set.');
+  });
+});
