@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse';
 import { logger, withLogging } from './commons/logger';
 import { createAuthenticator } from './http/auth';
 import { beginTurn, type ChatResult, respondWithTurn } from './http/chat-responses';
@@ -31,7 +32,7 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
   }
 }
 
-export const handler = middy<HttpEvent, ChatResult>({ streamifyResponse: true })
+export const handler = middy<HttpEvent, ChatResult>({ executionMode: executionModeStreamifyResponse })
   .use(withLogging())
   .use(withCorrelationId())
   .handler(postChat);

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import middy from '@middy/core';
+import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse';
 import { describe, expect, it } from 'vitest';
 import {
   HANDLER_STREAMING,
@@ -67,7 +68,10 @@ describe('HttpResponseStream.from', () => {
     // Prepare
     const input = 'x'.repeat(1024 * 1024);
     const metadata = { statusCode: 200, headers: { 'Content-Type': 'text/plain' } };
-    const handler = middy({ streamifyResponse: true }).handler(async () => ({ ...metadata, body: input }));
+    const handler = middy({ executionMode: executionModeStreamifyResponse }).handler(async () => ({
+      ...metadata,
+      body: input,
+    }));
     const capture = captureStream();
 
     // Act
@@ -81,7 +85,10 @@ describe('HttpResponseStream.from', () => {
 
   it('writes the prelude for an empty body, so the status still applies', async () => {
     const metadata = { statusCode: 301, headers: { Location: 'https://example.com' } };
-    const handler = middy({ streamifyResponse: true }).handler(async () => ({ ...metadata, body: '' }));
+    const handler = middy({ executionMode: executionModeStreamifyResponse }).handler(async () => ({
+      ...metadata,
+      body: '',
+    }));
     const capture = captureStream();
 
     await asStreaming(handler)({}, capture.stream, context);
@@ -91,7 +98,9 @@ describe('HttpResponseStream.from', () => {
   });
 
   it('leaves a body without statusCode unprefixed', async () => {
-    const handler = middy({ streamifyResponse: true }).handler(async () => 'just a body');
+    const handler = middy({ executionMode: executionModeStreamifyResponse }).handler(
+      async () => 'just a body',
+    );
     const capture = captureStream();
 
     await asStreaming(handler)({}, capture.stream, context);
