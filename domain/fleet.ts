@@ -121,7 +121,8 @@ export const defaultFleetPolicy: FleetPolicy = {
   shedFreeAt: 0.8,
   saturatedAt: 1.0,
   freeCooldownMs: 120_000,
-  staleAfterMs: 5_000,
+  // Three heartbeats: the deployed default (settings: SERVER_STALE_SECONDS = 3 × the interval).
+  staleAfterMs: 3 * DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000,
   kvSafe: 0.9,
   // Between the two thresholds, near the top: the servers' short queues are there to be used.
   targetLoad: 0.95,

@@ -50,15 +50,15 @@ describe('parsePrometheusText', () => {
   it('unescapes label values (backslash, double quote, newline) and keeps braces and commas in them', () => {
     // Prepare
     const text =
-      'msdos_file_access_time_seconds{path="C:\\\\DIR\\\\FILE.TXT",error="Cannot find file:\\n\\"FILE.TXT\\"",odd="a,b}c"} 1.458255915e9\n';
+      'lora_requests_info{adapters="a\\\\b\\\\c",error="Cannot load:\\n\\"sql-lora\\"",odd="a,b}c"} 1.458255915e9\n';
 
     // Act
     const [sample] = parsePrometheusText(text).samples;
 
     // Assess
     expect(sample?.labels).toEqual({
-      path: 'C:\\DIR\\FILE.TXT',
-      error: 'Cannot find file:\n"FILE.TXT"',
+      adapters: 'a\\b\\c',
+      error: 'Cannot load:\n"sql-lora"',
       odd: 'a,b}c',
     });
     expect(sample?.value).toBe(1.458255915e9);
