@@ -21,7 +21,7 @@ const fleetHeartbeat = createHeartbeat(settings, awsInfrastructure());
 
 export const heartbeat = scheduledHeartbeat(fleetHeartbeat.forShard);
 
-/** The local runtime runs the same loops continuously, one per shard (local/background.ts). */
+/** The local runtime runs the same loops continuously, one per shard (local/background/heartbeat.ts). */
 export { runHeartbeat };
 export const heartbeatDepsFromEnv = (shard: number): ShardHeartbeat => fleetHeartbeat.forShard(shard);
 export const fleetShardsFromEnv = (): number => fleetHeartbeat.shards;

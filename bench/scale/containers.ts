@@ -3,7 +3,7 @@
  * most recently used idle container, or a new one (a new FleetGate: cold, its own view cache and
  * staleness); a container serves one prompt at a time and is busy for the whole stream (Lambda bills it).
  *
- * One prompt, as domain/chat.ts runs it: admit(tier, 0) → pick() → send; a server that refuses (503) is
+ * One prompt, as use-cases/start-turn.ts runs it: admit(tier, 0) → pick() → send; a server that refuses (503) is
  * released and another one picked, up to selector.attempts servers before the first token; if they all
  * refuse, the prompt is refused with selector.overloaded(); when the stream ends, release().
  */

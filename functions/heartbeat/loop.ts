@@ -1,7 +1,7 @@
 /**
  * The fleet heartbeat: one invocation per shard (the scheduled event carries `{ "shard": k }`) scrapes the
  * /metrics of the servers the registry gives that shard, and writes the shard's view (its server loads
- * plus the replicated fleet-wide mode, domain/heartbeat.ts) every HEARTBEAT_INTERVAL_SECONDS.
+ * plus the replicated fleet-wide mode, use-cases/heartbeat-tick.ts) every HEARTBEAT_INTERVAL_SECONDS.
  *
  * Scale: FLEET_SHARDS workers each own 1/FLEET_SHARDS of the fleet (domain/fleet-shards.ts); at 2,300
  * servers and 64 shards a worker scrapes ~36 servers in parallel, well inside one interval, and writes one
@@ -28,7 +28,7 @@
  * Overlap. Scheduled rules fire "within the minute", not on its 0th second, and asynchronous invocation
  * adds its own delay, while the chat function trusts a view less once it is older than
  * SERVER_STALE_SECONDS. So one run ticks for 70 s, not 60: consecutive runs overlap by ~10 s, and the
- * view's conditional write (version) keeps two loops from corrupting it (domain/heartbeat.ts). The loop
+ * view's conditional write (version) keeps two loops from corrupting it (use-cases/heartbeat-tick.ts). The loop
  * also stops while it still has interval + 2 s before the function's time-out.
  *
  * Interval. Default 0.5 s (domain/fleet.ts DEFAULT_HEARTBEAT_INTERVAL_SECONDS), on AWS as locally:
