@@ -227,8 +227,12 @@ export function shardTotals(
   let capacity = 0;
   let safeServers = 0;
   for (const server of servers) {
-    const load = serverLoad(server, now, policy);
-    if (!Number.isFinite(load)) continue;
+    // The heartbeat computing these keeps a server's last good report through a short run of failed
+    // scrapes and marks it unhealthy past that grace; a report merely older than staleAfterMs (a slow
+    // tick) must not take its capacity away: on a loaded heartbeat that made a healthy fleet look empty,
+    // hence saturated, and refused free tier outright.
+    if (!isRoutable(server)) continue;
+    const load = loadWith(server, server.running + server.waiting, policy);
     used += load * server.capacity;
     capacity += server.capacity;
     if (load < 1) safeServers++;

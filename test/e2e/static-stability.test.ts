@@ -93,7 +93,13 @@ describe('static stability', () => {
     // Assess
     expect(free.status).toBe(200);
     expect(premium.status).toBe(200);
-    expect(stack.output()).not.toContain('heartbeat tick failed');
+    // The underflow made every tick's write fail; a tick starved past its time-out on a loaded machine is not
+    // that (use-cases/heartbeat-idle.test.ts proves each tick writes, in virtual time).
+    const failedWrites = stack
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('heartbeat tick failed') && !line.includes('heartbeat tick exceeded'));
+    expect(failedWrites).toEqual([]);
     expect(stack.output()).not.toContain('underflow');
   }, 150_000);
 });

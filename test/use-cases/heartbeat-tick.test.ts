@@ -327,8 +327,8 @@ describe('HeartbeatWorker.tick', () => {
     expect(state.servers[0]).toMatchObject({ id: 'gpu-1', baseUrl: 'http://10.0.0.1:8000', capacity: 10 });
   });
 
-  it('ignores a stale report: its server counts as unavailable', async () => {
-    // Prepare
+  it('keeps a healthy server whose report is older than staleAfterMs in the totals: a slow tick does not empty the fleet', async () => {
+    // Prepare: gpu-1 answered healthy, but its report is older than a view's staleness (a loaded heartbeat)
     const { tick, probe, clock } = setup();
     probe.answers.set('gpu-1', { running: 1, updatedAt: clock.t - policy.staleAfterMs - 1 });
     probe.answers.set('gpu-2', { running: 3 });
@@ -336,8 +336,24 @@ describe('HeartbeatWorker.tick', () => {
     // Act
     const state = await tick();
 
+    // Assess: its capacity still counts (it used to be dropped, and two such servers made the fleet "saturated")
+    expect(state.load).toBe(0.2);
+    expect(state.totals).toMatchObject({ capacity: 20, safeServers: 2 });
+    expect(state.mode).toBe('normal');
+  });
+
+  it('drops an unhealthy server from the totals', async () => {
+    // Prepare
+    const { tick, probe } = setup();
+    probe.answers.set('gpu-1', { running: 1, healthy: false });
+    probe.answers.set('gpu-2', { running: 3 });
+
+    // Act
+    const state = await tick();
+
     // Assess
     expect(state.load).toBe(0.3);
+    expect(state.totals).toMatchObject({ capacity: 10, safeServers: 1 });
   });
 
   it('saturates when the load reaches SATURATED_AT, and when KV caches are full', async () => {
