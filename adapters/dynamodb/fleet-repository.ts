@@ -23,9 +23,6 @@ import {
   viewKey,
 } from './fleet-items';
 
-/** For bench/scale, which reads and writes views through these; elsewhere import them from fleet-items.ts. */
-export { fleetStateFromItem, fleetStateToItem };
-
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_SIZE = 100;
 /** Retries of unprocessed keys (throttling) before going on without them. */

@@ -12,7 +12,8 @@
  * shared afterwards, to bound memory).
  */
 import { type DynamoDBDocumentClient, GetCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbFleetRepository, fleetStateFromItem } from '../../adapters/dynamodb/fleet-repository';
+import { fleetStateFromItem } from '../../adapters/dynamodb/fleet-items';
+import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import type { FleetState } from '../../domain/fleet';
 import type { FleetRepository } from '../../domain/ports';
 import { deepFreeze } from './dynamodb-evaluate';

@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { DynamoDbFleetRepository, fleetStateToItem } from '../../../adapters/dynamodb/fleet-repository';
+import { fleetStateToItem } from '../../../adapters/dynamodb/fleet-items';
+import { DynamoDbFleetRepository } from '../../../adapters/dynamodb/fleet-repository';
 import { scenarioSpec, simConfigFromEnv } from '../../../bench/scale/config';
 import { DynamoDbModel } from '../../../bench/scale/dynamodb-model';
 import { Random } from '../../../bench/scale/random';
