@@ -154,10 +154,6 @@ export function viewTrust(ageMs: number, policy: FleetPolicy): number {
   return Math.max(0, 1 - (ageMs - policy.staleAfterMs) / span);
 }
 
-export function isAvailable(server: ServerLoad, now: number, policy: FleetPolicy): boolean {
-  return isRoutable(server) && now - server.updatedAt <= policy.staleAfterMs;
-}
-
 /** Healthy at its last scrape, with capacity, and not being drained: may be sent prompts. */
 export function isRoutable(server: ServerLoad): boolean {
   return server.healthy && server.capacity > 0 && server.draining !== true;
@@ -167,22 +163,6 @@ export function isRoutable(server: ServerLoad): boolean {
 export function loadWith(server: ServerLoad, sequences: number, policy: FleetPolicy): number {
   const kvLoad = server.kvCacheUsage === undefined ? 0 : server.kvCacheUsage / policy.kvSafe;
   return Math.max(sequences / server.capacity, kvLoad);
-}
-
-/** Load of one server as reported; unavailable servers are infinitely loaded (never chosen). */
-export function serverLoad(server: ServerLoad, now: number, policy: FleetPolicy): number {
-  if (!isAvailable(server, now, policy)) return Number.POSITIVE_INFINITY;
-  return loadWith(server, server.running + server.waiting, policy);
-}
-
-export function isSafe(server: ServerLoad, now: number, policy: FleetPolicy): boolean {
-  return serverLoad(server, now, policy) < 1;
-}
-
-/** Capacity-weighted load over the available servers; infinite when none is available. */
-export function fleetLoad(servers: readonly ServerLoad[], now: number, policy: FleetPolicy): number {
-  const totals = shardTotals(0, servers, now, policy);
-  return totals.capacity === 0 ? Number.POSITIVE_INFINITY : totals.used / totals.capacity;
 }
 
 /** Multiplicative steps of the free admit ratio per heartbeat (AIMD-like, quick to back off). */

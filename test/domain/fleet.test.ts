@@ -4,10 +4,9 @@ import {
   defaultFleetPolicy,
   type FleetPolicy,
   type FleetState,
-  fleetLoad,
+  loadWith,
   nextFleetState,
   type ServerLoad,
-  serverLoad,
   settle,
   shardTotals,
   viewTrust,
@@ -46,26 +45,28 @@ function run(loads: number[], start?: FleetState): FleetState[] {
   return states;
 }
 
-describe('serverLoad and fleetLoad', () => {
+describe('loadWith and shardTotals', () => {
   it.each([
     ['idle', server('a', 0), 0],
     ['half busy', server('a', 5), 0.5],
     ['queued counts as load', server('a', 8, { waiting: 4 }), 1.2],
     ['KV pressure dominates when higher', server('a', 1, { kvCacheUsage: 0.81 }), 0.9],
-    ['unhealthy is unavailable', server('a', 0, { healthy: false }), Number.POSITIVE_INFINITY],
-    ['stale is unavailable', server('a', 0, { updatedAt: -3_001 }), Number.POSITIVE_INFINITY],
   ])('%s', (_name, s, expected) => {
-    expect(serverLoad(s, 0, policy)).toBeCloseTo(expected, 5);
+    expect(loadWith(s, s.running + s.waiting, policy)).toBeCloseTo(expected, 5);
   });
 
-  it('weighs servers by capacity and ignores unavailable ones', () => {
+  it('weighs servers by capacity and leaves unhealthy ones out', () => {
     const servers = [
       server('a', 10, { capacity: 10 }),
       server('b', 0, { capacity: 30 }),
       server('c', 0, { healthy: false }),
     ];
-    expect(fleetLoad(servers, 0, policy)).toBeCloseTo(0.25, 5);
-    expect(fleetLoad([server('c', 0, { healthy: false })], 0, policy)).toBe(Number.POSITIVE_INFINITY);
+    const totals = shardTotals(0, servers, 0, policy);
+    expect(totals.used / totals.capacity).toBeCloseTo(0.25, 5);
+    expect(shardTotals(0, [server('c', 0, { healthy: false })], 0, policy)).toMatchObject({
+      capacity: 0,
+      safeServers: 0,
+    });
   });
 });
 
