@@ -343,12 +343,24 @@ describe('Idempotency-Key retries', () => {
 
   it('retries with the same keys after a burst of 503s run their prompts, once each', async () => {
     await fleetIdle();
-    // More prompts at once than the fleet's capacity (2 servers × 3): the surplus is refused with 503.
+    // More prompts at once than the fleet's capacity (2 servers × 3): the surplus is refused with 503. The
+    // servers are bounded at that capacity too: otherwise the gate's drain credit (the completion rate earlier
+    // tests left behind) may rightly send the surplus to their spare slots, and nothing is refused.
     const burst = Array.from({ length: 12 }, (_, index) => ({
       prompt: uniquePrompt(`burst traffic ${index}`),
       key: `focused-burst-${Date.now()}-${index}`,
     }));
-    const firsts = await Promise.all(burst.map(({ prompt, key }) => attemptFor(prompt, { key })));
+    const original = env.fleet.servers.map((server) => server.handle.options());
+    for (const server of env.fleet.servers) server.handle.setOptions({ slots: 3, maxQueue: 0 });
+    let firsts: Attempt[];
+    try {
+      firsts = await Promise.all(burst.map(({ prompt, key }) => attemptFor(prompt, { key })));
+    } finally {
+      env.fleet.servers.forEach((server, index) => {
+        const options = original[index];
+        if (options) server.handle.setOptions({ slots: options.slots, maxQueue: options.maxQueue });
+      });
+    }
     const refused = burst.filter((_, index) => firsts[index]?.status === 503);
     expect(refused.length).toBeGreaterThan(0);
 
