@@ -16,6 +16,11 @@ export interface IndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
+  /**
+   * ALL copies every attribute (each write to the item is paid again in the index); KEYS_ONLY copies
+   * the keys, so the index is written only when they change.
+   */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableDefinition {
@@ -47,6 +52,9 @@ export const chatTable = {
       indexName: 'byConversation',
       partitionKey: { name: 'conv', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
+      // Context and conversation pages need every attribute: a keys-only index would cost a second
+      // read of each turn.
+      projection: 'ALL',
     },
     {
       // Sparse: only in_progress turns carry `inflight` (= INFLIGHT#<shard>), removed when they end.
@@ -54,6 +62,9 @@ export const chatTable = {
       indexName: 'byInflight',
       partitionKey: { name: 'inflight', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
+      // Keys only: entering and leaving it costs one small write each, and the final write (the answer)
+      // does not touch it. The sweeper reads the few stale turns it finds from the table.
+      projection: 'KEYS_ONLY',
     },
   ],
   timeToLiveAttribute: 'expires_at',

@@ -5,9 +5,10 @@
  *
  * All items of a user share the partition pk = <userId>:
  * Turn:        sk = TURN#<turn id>, conv = <userId>#<conversationId> (byConversation pk),
- *              id, conversation_id, user_message, assistant_response, status, created_at, updated_at,
+ *              id, conversation_id, user_message, assistant_response (brotli bytes when long: stored-text.ts),
+ *              status, created_at, updated_at,
  *              finish_reason?, usage? {prompt_tokens, completion_tokens}, error_code?, server?,
- *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress)
+ *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only)
  * Store claim: sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
  *              (no `conv`, so it never shows in the index; no TURN# prefix, so never in history).
  * Idempotency claim: sk = IDEM#<key>, message_id, conversation_id, request_hash, claimed_at (epoch ms),
@@ -20,6 +21,7 @@ import type { TurnStatus } from '../../contract/turn';
 import type { IdempotencyClaim, NewTurn, StoredTurnInput } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
+import { decodeStoredText, encodeStoredText } from './stored-text';
 
 export const TURN_PREFIX = 'TURN#';
 const STORE_PREFIX = 'STORE#';
@@ -59,8 +61,9 @@ export interface TurnItem {
   readonly id: string;
   readonly conversation_id: string;
   readonly conv: string;
-  readonly user_message: string;
-  readonly assistant_response: string;
+  /** Plain or brotli-compressed (stored-text.ts). */
+  readonly user_message: string | Uint8Array;
+  readonly assistant_response: string | Uint8Array;
   readonly status: TurnStatus;
   readonly created_at: string;
   readonly updated_at: string;
@@ -88,7 +91,7 @@ export function startedTurnItem(turn: NewTurn): TurnItem {
     id: turn.id,
     conversation_id: turn.conversationId,
     conv: conversationKey(turn.userId, turn.conversationId),
-    user_message: turn.userMessage,
+    user_message: encodeStoredText(turn.userMessage),
     assistant_response: '',
     status: 'in_progress',
     created_at: turn.createdAt,
@@ -109,8 +112,8 @@ export function storedTurnItem(input: StoredTurnInput, turnId: string, createdAt
     id: input.clientId,
     conversation_id: input.conversationId,
     conv: conversationKey(input.userId, input.conversationId),
-    user_message: input.userMessage,
-    assistant_response: input.assistantResponse,
+    user_message: encodeStoredText(input.userMessage),
+    assistant_response: encodeStoredText(input.assistantResponse),
     status: 'completed',
     created_at: createdAt,
     updated_at: createdAt,
@@ -153,11 +156,11 @@ export function finishTurnUpdate(
   setIfAbsent('id', turn.id);
   setIfAbsent('conversation_id', turn.conversationId);
   setIfAbsent('conv', conversationKey(turn.userId, turn.conversationId));
-  setIfAbsent('user_message', turn.userMessage);
+  setIfAbsent('user_message', encodeStoredText(turn.userMessage));
   setIfAbsent('created_at', turn.createdAt);
   if (turn.server !== undefined) setIfAbsent('server', turn.server);
   set('status', outcome.status);
-  set('assistant_response', outcome.assistantResponse);
+  set('assistant_response', encodeStoredText(outcome.assistantResponse));
   set('updated_at', outcome.updatedAt);
   set('finish_reason', outcome.finishReason);
   set(
@@ -191,8 +194,8 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
     userId: requiredString(item, 'pk'),
     id: requiredString(item, 'id'),
     conversationId: requiredString(item, 'conversation_id'),
-    userMessage: requiredString(item, 'user_message'),
-    assistantResponse: optionalString(item, 'assistant_response') ?? '',
+    userMessage: requiredText(item, 'user_message'),
+    assistantResponse: decodeStoredText(item.assistant_response) ?? '',
     status: status as TurnStatus,
     createdAt: requiredString(item, 'created_at'),
     updatedAt: requiredString(item, 'updated_at'),
@@ -311,6 +314,14 @@ function requiredString(item: Record<string, unknown>, attribute: string): strin
   const value = item[attribute];
   if (typeof value !== 'string') {
     throw new Error(`Malformed turn item ${String(item.sk)}: ${attribute} is not a string`);
+  }
+  return value;
+}
+
+function requiredText(item: Record<string, unknown>, attribute: string): string {
+  const value = decodeStoredText(item[attribute]);
+  if (value === undefined) {
+    throw new Error(`Malformed turn item ${String(item.sk)}: ${attribute} is not a text`);
   }
   return value;
 }

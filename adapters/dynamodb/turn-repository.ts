@@ -194,10 +194,12 @@ export class DynamoDbTurnRepository implements TurnRepository {
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
-        for (const item of output.Items ?? []) {
-          const turn = turnFromItem(item);
-          // The index is eventually consistent: skip turns that ended since.
-          if (turn.status !== 'in_progress') continue;
+        // The index holds keys only: read each candidate from the table (few: only turns older than the
+        // longest stream), which also sees the turns that ended since the eventually consistent index.
+        for (const key of output.Items ?? []) {
+          if (found.length >= limit) break;
+          const turn = await this.getTurnItem(String(key.pk), turnSortKeyOf(key));
+          if (turn?.status !== 'in_progress') continue;
           found.push({
             userId: turn.userId,
             id: turn.id,

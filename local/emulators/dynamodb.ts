@@ -123,7 +123,7 @@ function createTableInput(definition: TableDefinition) {
           GlobalSecondaryIndexes: definition.globalSecondaryIndexes.map((index) => ({
             IndexName: index.indexName,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection: { ProjectionType: index.projection },
           })),
         }
       : {}),

@@ -47,6 +47,8 @@ describe('StatefulStack tables', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         }),
+        // The sweeper's index is keys only: the answer's final write never touches it.
+        Match.objectLike({ IndexName: 'byInflight', Projection: { ProjectionType: 'KEYS_ONLY' } }),
       ]),
       TimeToLiveSpecification: { AttributeName: chatTable.timeToLiveAttribute, Enabled: true },
     });

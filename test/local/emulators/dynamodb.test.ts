@@ -49,7 +49,9 @@ describe('startDynamoDb and ensureTables', () => {
             index.IndexName,
             index.Projection?.ProjectionType,
           ]).sort(),
-        ).toEqual(chatTable.globalSecondaryIndexes.map((index) => [index.indexName, 'ALL']).sort());
+        ).toEqual(
+          chatTable.globalSecondaryIndexes.map((index) => [index.indexName, index.projection]).sort(),
+        );
         const fleet = await client.send(new DescribeTableCommand({ TableName: fleetTable.id }));
         expect(fleet.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
         const registry = await client.send(new DescribeTableCommand({ TableName: serverRegistryTable.id }));
@@ -64,7 +66,9 @@ describe('startDynamoDb and ensureTables', () => {
           ensureTables(client, [
             {
               ...chatTable,
-              globalSecondaryIndexes: [{ indexName: 'byOther', partitionKey: { name: 'other', type: 'S' } }],
+              globalSecondaryIndexes: [
+                { indexName: 'byOther', partitionKey: { name: 'other', type: 'S' }, projection: 'ALL' },
+              ],
             },
           ]),
         ).rejects.toThrow(/ChatTable does not match.*byOther is missing/);
