@@ -147,7 +147,10 @@ export const routes = [
     streaming: true,
     // Longest stream (token cap at the slowest rate) plus the final write; see MAX_TURN_SECONDS.
     timeoutSeconds: 300,
-    memoryMb: 1024,
+    // A streaming function is billed for the whole ~9 s stream, mostly waiting on the model: 128 MB is
+    // the cheapest size, and the CPU it buys (~7 % of a vCPU) is well above what relaying a stream
+    // needs (`npm run bench:first-token` measures CPU per token; `npm run model:cost` the bill).
+    memoryMb: 128,
     tables: { ChatTable: 'readWrite', FleetTable: 'read' },
     queues: ['TurnWritesQueue'],
   },
@@ -158,7 +161,7 @@ export const routes = [
     entry: 'functions/get-history.ts',
     streaming: false,
     timeoutSeconds: 10,
-    memoryMb: 512,
+    memoryMb: 256,
     tables: { ChatTable: 'read' },
     queues: [],
   },
@@ -169,7 +172,7 @@ export const routes = [
     entry: 'functions/post-store.ts',
     streaming: false,
     timeoutSeconds: 10,
-    memoryMb: 512,
+    memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
     queues: ['TurnWritesQueue'],
   },
@@ -180,7 +183,7 @@ export const routes = [
     entry: 'functions/post-stop.ts',
     streaming: false,
     timeoutSeconds: 10,
-    memoryMb: 512,
+    memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
     queues: [],
   },

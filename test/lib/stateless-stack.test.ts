@@ -48,7 +48,12 @@ describe('StatelessStack functions', () => {
       expect(properties.TracingConfig, definition.id).toEqual({ Mode: 'Active' });
       expect(properties.LoggingConfig.LogFormat, definition.id).toBe('JSON');
       expect(properties.LoggingConfig.LogGroup, definition.id).toBeDefined();
+      expect(properties.LoggingConfig.SystemLogLevel, definition.id).toBe('WARN');
     }
+  });
+
+  it('runs PostChat, billed for every second of its streams, at 128 MB', () => {
+    expect(functionProperties('PostChat').MemorySize).toBe(128);
   });
 
   it('keeps function logs one month', () => {

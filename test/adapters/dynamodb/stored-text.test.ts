@@ -39,7 +39,7 @@ describe('stored text', () => {
     };
     const started = startedTurnItem(turn);
     expect(started.user_message).toBeInstanceOf(Uint8Array);
-    expect(turnFromItem(started).userMessage).toBe(prose);
+    expect(turnFromItem({ ...started }).userMessage).toBe(prose);
 
     const update = finishTurnUpdate(
       turn,
