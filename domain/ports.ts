@@ -18,6 +18,8 @@ export interface NewTurn {
   readonly userMessage: string;
   readonly createdAt: string;
   readonly server?: string;
+  /** Where a stop for this turn is delivered while it streams (StopInbox.address). */
+  readonly stopInbox?: string;
 }
 
 export interface StoredTurnInput {
@@ -69,9 +71,29 @@ export interface TurnRepository {
 }
 
 /** Stop requests for streaming turns: small items the streaming function polls while it streams. */
+/** The durable record of a stop, and the fallback signal: polled only when no inbox can carry it. */
 export interface StopFlags {
   request(userId: string, messageId: string): Promise<void>;
   isRequested(userId: string, messageId: string): Promise<boolean>;
+}
+
+/**
+ * This container's push channel for stops (adapters/sqs/stop-inbox.ts): a streaming turn waits on it
+ * instead of polling a flag, and POST /chat/stop delivers to the address the turn recorded.
+ */
+export interface StopInbox {
+  /** The address to record on a starting turn; undefined when none can be had now (stops then poll). */
+  address(): Promise<string | undefined>;
+  /**
+   * Waits until a stop for `messageId` arrives ('stopped'), the inbox fails ('unavailable': poll the flag
+   * instead), or `signal` aborts ('ended').
+   */
+  listen(messageId: string, signal: AbortSignal): Promise<'stopped' | 'unavailable' | 'ended'>;
+}
+
+/** POST /chat/stop's side of the inbox. */
+export interface StopDelivery {
+  deliver(address: string, messageId: string): Promise<void>;
 }
 
 /** What an Idempotency-Key of POST /chat is bound to. */

@@ -26,6 +26,8 @@ export interface Turn {
   readonly usage?: TokenUsage;
   readonly errorCode?: string;
   readonly server?: string;
+  /** Set while in_progress: where its stop is delivered. */
+  readonly stopInbox?: string;
 }
 
 /** How a started turn ended; the repository applies it only to a turn still in_progress. */

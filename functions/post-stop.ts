@@ -1,3 +1,5 @@
+import { createSqsClient } from '../adapters/sqs/clients';
+import { SqsStopDelivery } from '../adapters/sqs/stop-inbox';
 import { maxTurnMs } from '../settings/policies';
 import { requestStop } from '../use-cases/stop-turn';
 import { logger } from './commons/logger';
@@ -12,12 +14,13 @@ import { createTurnStores } from './wiring/turns';
 const infrastructure = awsInfrastructure();
 const deps = {
   ...createTurnStores(settings, infrastructure),
+  stopDelivery: new SqsStopDelivery(createSqsClient(), settings.stopInboxPrefix),
   clock: infrastructure.clock,
   /** A stop for an id older than the longest turn has nothing to stop. */
   maxTurnMs: maxTurnMs(settings),
 };
 
-/** POST /chat/stop: flags the caller's running turn; the streaming function polls the flag. */
+/** POST /chat/stop: flags the caller's running turn and pushes the stop to its streaming container. */
 export const { raw: postStop, handler } = httpHandler(
   'POST',
   createAuthenticator(settings),

@@ -121,6 +121,14 @@ export const turnWritesQueue = {
 
 export const queues = [turnWritesQueue] as const;
 
+/**
+ * Per-container stop inboxes (adapters/sqs/stop-inbox.ts): queues named `<prefix><ulid>` that chat
+ * function containers create for themselves, so they are not CloudFormation resources; the stacks grant
+ * on the name prefix. What each function may do with them is `stopInboxes` in its definition.
+ */
+export const stopInboxes = { envVar: 'STOP_INBOX_PREFIX' } as const;
+export type StopInboxAccess = 'own' | 'deliver' | 'sweep';
+
 export type TableAccess = 'read' | 'readWrite';
 
 export interface RouteDefinition {
@@ -136,6 +144,8 @@ export interface RouteDefinition {
   readonly memoryMb: number;
   readonly tables: Readonly<Partial<Record<(typeof tables)[number]['id'], TableAccess>>>;
   readonly queues: readonly (typeof queues)[number]['id'][];
+  /** own: create, receive from and delete its inboxes; deliver: send a stop; sweep: list and delete. */
+  readonly stopInboxes?: StopInboxAccess;
 }
 
 export const routes = [
@@ -153,6 +163,7 @@ export const routes = [
     memoryMb: 128,
     tables: { ChatTable: 'readWrite', FleetTable: 'read' },
     queues: ['TurnWritesQueue'],
+    stopInboxes: 'own',
   },
   {
     id: 'GetHistory',
@@ -186,6 +197,7 @@ export const routes = [
     memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
     queues: [],
+    stopInboxes: 'deliver',
   },
 ] as const satisfies readonly RouteDefinition[];
 
@@ -227,6 +239,7 @@ export const backgroundFunctions = [
     memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
     queues: [],
+    stopInboxes: 'sweep',
   },
 ] as const satisfies readonly BackgroundFunctionDefinition[];
 

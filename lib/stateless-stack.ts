@@ -47,7 +47,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** What any function needs besides its code: the shape shared by routes, schedules and consumers. */
 export type FunctionDefinition = Pick<
   RouteDefinition,
-  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues'
+  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes'
 >;
 
 export interface StatelessStackProps extends StackProps {
@@ -256,6 +256,10 @@ export class StatelessStack extends Stack {
       if (definition.queues.includes(queue.id)) {
         fn.bindQueue(this.queueResources[queue.id], queue);
       }
+    }
+    if (definition.stopInboxes) {
+      // Queue names are at most 80 characters: the prefix leaves room for the 26-character ulid.
+      fn.bindStopInboxes(`${this.stackName.slice(0, 40)}-stop-`, definition.stopInboxes);
     }
     this.functions.set(definition.id, fn);
     return fn;

@@ -19,7 +19,13 @@ import {
   InvalidServerRegistration,
   parseServerCapacity,
 } from '../domain/server-registration';
-import { queues, routes as routeDefinitions, serverRegistryTable, tables } from '../lib/resources';
+import {
+  queues,
+  routes as routeDefinitions,
+  serverRegistryTable,
+  stopInboxes,
+  tables,
+} from '../lib/resources';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
@@ -158,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       USER_POOL_ISSUER: cognito.issuer,
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
       POWERTOOLS_SERVICE_NAME: 'chat',
+      [stopInboxes.envVar]: 'local-stop-',
     };
     for (const table of tables) env[table.envVar] = table.id;
     for (const queue of queues) {

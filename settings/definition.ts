@@ -43,6 +43,7 @@ export interface Settings {
   readonly fleetTableName: string;
   readonly serverRegistryTableName: string;
   readonly turnWritesQueueUrl: string;
+  readonly stopInboxPrefix: string;
   readonly userPoolIssuer: string;
   readonly userPoolClientId: string;
   readonly serviceName: string;

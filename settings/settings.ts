@@ -15,6 +15,7 @@ import {
   fleetTable,
   routes,
   serverRegistryTable,
+  stopInboxes,
   turnWritesQueue,
 } from '../lib/resources';
 import {
@@ -278,7 +279,7 @@ export const SETTINGS: SettingsTable = {
     variable: 'STOP_POLL_MS',
     parse: positiveNumber,
     default: 400,
-    doc: 'how often a streaming turn checks for a stop',
+    doc: 'how often a streaming turn polls the stop flag when its stop inbox cannot carry the stop',
     readBy: ['PostChat'],
     kind: 'tuning',
   },
@@ -325,6 +326,13 @@ export const SETTINGS: SettingsTable = {
     parse: text,
     doc: 'the durable buffer for turn writes (`bindQueue`)',
     readBy: ['PostChat', 'PostStore'],
+    kind: 'deployment',
+  },
+  stopInboxPrefix: {
+    variable: stopInboxes.envVar,
+    parse: text,
+    doc: 'name prefix of the per-container stop inboxes (SQS queues the chat function creates)',
+    readBy: ['PostChat', 'PostStop', 'SweepTurns'],
     kind: 'deployment',
   },
   userPoolIssuer: {

@@ -6,6 +6,7 @@ import type {
   Log,
   ModelClient,
   StopFlags,
+  StopInbox,
   Tokenizer,
   TurnRepository,
   TurnWriteQueue,
@@ -25,7 +26,7 @@ export interface ChatConfig {
   readonly firstTokenTimeoutMs: number;
   /** Wall-time cap of a whole turn: a stream that runs longer is cut and the turn marked failed. */
   readonly maxTurnMs: number;
-  /** How often a streaming turn checks whether its owner pressed stop. */
+  /** How often a streaming turn polls the stop flag when its inbox cannot carry the stop. */
   readonly stopPollMs: number;
 }
 
@@ -36,6 +37,7 @@ export interface ChatDeps {
   readonly tokenizer: Tokenizer;
   readonly writeQueue: TurnWriteQueue;
   readonly stopFlags: StopFlags;
+  readonly stopInbox: StopInbox;
   readonly idempotency: IdempotencyClaims;
   readonly clock: Clock;
   readonly log: Log;

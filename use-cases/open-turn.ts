@@ -1,6 +1,6 @@
 /**
  * An admitted turn up to its first token: the context, the in_progress write (run beside the upstream
- * request, never in front of it), the first token with failover, durability before any 200, the stop poller.
+ * request, never in front of it), the first token with failover, durability before any 200, the stop watch.
  */
 import type { ChatRequest } from '../domain/chat-request';
 import { buildContext } from '../domain/context';
@@ -9,7 +9,7 @@ import type { InferenceServer, NewTurn, ServerSelector } from '../domain/ports';
 import type { Turn } from '../domain/turn';
 import type { ActiveTurn, ChatDeps } from './chat-turn';
 import { openFirstToken, toDomainError } from './first-token';
-import { pollStop } from './stop-polling';
+import { watchForStop } from './stop-polling';
 import { finishTurn, streamTurn } from './stream-turn';
 
 /** How long, once the first token is in hand, the in_progress write may still take before the start is parked. */
@@ -42,21 +42,27 @@ export async function openTurn(
   );
 
   // The in_progress write runs concurrently with the upstream request: it must not delay the first token.
-  const started = repository.startTurn(turn).then(
-    () => true,
-    (error: unknown) => {
+  // It records this container's stop inbox (created once per container, so normally at hand).
+  let inboxRecorded = false;
+  const started = deps.stopInbox
+    .address()
+    .then(async (stopInbox) => {
+      await repository.startTurn(stopInbox === undefined ? turn : { ...turn, stopInbox });
+      inboxRecorded = stopInbox !== undefined;
+      return true;
+    })
+    .catch((error: unknown) => {
       deps.log.warn('turn start write failed; the final write will create the turn', {
         message_id: turn.id,
         error: errorName(error),
       });
       return false;
-    },
-  );
-  let stopPoller: ReturnType<typeof setInterval> | undefined;
+    });
+  let stopWatch: (() => void) | undefined;
   let streamingOn: InferenceServer | undefined;
   const release = () => {
     clearTimeout(turnTimer);
-    clearInterval(stopPoller);
+    stopWatch?.();
     if (streamingOn) servers.release(streamingOn);
     streamingOn = undefined;
   };
@@ -70,8 +76,9 @@ export async function openTurn(
     });
     streamingOn = server;
     await ensureDurable(deps, turn, started);
-    // Only now can the client know the message id and ask to stop: polling before would be wasted reads.
-    stopPoller = pollStop(deps, turn, controller);
+    // Only now can the client know the message id and ask to stop. A start parked on the queue is not
+    // in the table, so POST /chat/stop cannot find its inbox: that turn polls the stop flag.
+    stopWatch = watchForStop(deps, turn, controller, inboxRecorded);
     deps.log.info('first token', {
       message_id: turn.id,
       server: server.id,

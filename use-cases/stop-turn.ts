@@ -1,16 +1,23 @@
 import { DomainError } from '../domain/errors';
 import { ulidTime } from '../domain/ids';
-import type { Clock, StopFlags, TurnRepository } from '../domain/ports';
+import type { Clock, StopDelivery, StopFlags, TurnRepository } from '../domain/ports';
 import type { Caller } from '../domain/turn';
 
 /**
  * POST /chat/stop: only the owner can stop a turn (others' turns are simply not found in their partition,
- * and the stop flag lives in the caller's own partition too). A turn whose in_progress record has not
- * landed yet (its write still being retried, or parked on the queue) is not visible: a stop for an id the
- * chat function minted within the longest turn is recorded all the same.
+ * and the stop flag lives in the caller's own partition too). The stop is recorded as a flag and pushed to
+ * the inbox the streaming turn recorded (stop-polling.ts). A turn whose in_progress record has not
+ * landed yet (its write still being retried, or parked on the queue) is not visible and polls the flag:
+ * a stop for an id the chat function minted within the longest turn is recorded all the same.
  */
 export async function requestStop(
-  deps: { repository: TurnRepository; stopFlags: StopFlags; clock: Clock; maxTurnMs: number },
+  deps: {
+    repository: TurnRepository;
+    stopFlags: StopFlags;
+    stopDelivery: StopDelivery;
+    clock: Clock;
+    maxTurnMs: number;
+  },
   caller: Caller,
   messageId: string,
 ): Promise<{ status: 'stopping' }> {
@@ -29,6 +36,10 @@ export async function requestStop(
       message_id: messageId,
     });
   }
-  await stopFlags.request(caller.userId, messageId);
+  const { stopInbox } = turn;
+  await Promise.all([
+    stopFlags.request(caller.userId, messageId),
+    stopInbox === undefined ? undefined : deps.stopDelivery.deliver(stopInbox, messageId),
+  ]);
   return { status: 'stopping' };
 }

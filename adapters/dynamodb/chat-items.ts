@@ -8,7 +8,8 @@
  *              id, conversation_id, user_message, assistant_response (brotli bytes when long: stored-text.ts),
  *              status, created_at, updated_at,
  *              finish_reason?, usage? {prompt_tokens, completion_tokens}, error_code?, server?,
- *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only)
+ *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only),
+ *              stop_inbox? (only while in_progress: where POST /chat/stop delivers)
  * Store claim: sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
  *              (no `conv`, so it never shows in the index; no TURN# prefix, so never in history).
  * Idempotency claim: sk = IDEM#<key>, message_id, conversation_id, request_hash, claimed_at (epoch ms),
@@ -72,6 +73,7 @@ export interface TurnItem {
   readonly error_code?: string;
   readonly server?: string;
   readonly inflight?: string;
+  readonly stop_inbox?: string;
 }
 
 export interface StoreClaimItem {
@@ -98,6 +100,7 @@ export function startedTurnItem(turn: NewTurn): TurnItem {
     updated_at: turn.createdAt,
     inflight: inflightKey(turn.id),
     ...(turn.server === undefined ? {} : { server: turn.server }),
+    ...(turn.stopInbox === undefined ? {} : { stop_inbox: turn.stopInbox }),
   };
 }
 
@@ -138,7 +141,12 @@ export function finishTurnUpdate(
   | 'ExpressionAttributeNames'
   | 'ExpressionAttributeValues'
 > {
-  const names: Record<string, string> = { '#pk': 'pk', '#status': 'status', '#inflight': 'inflight' };
+  const names: Record<string, string> = {
+    '#pk': 'pk',
+    '#status': 'status',
+    '#inflight': 'inflight',
+    '#stop_inbox': 'stop_inbox',
+  };
   const values: Record<string, unknown> = { ':in_progress': 'in_progress' };
   if (replaceInterrupted) values[':interrupted'] = 'interrupted';
   const sets: string[] = [];
@@ -173,7 +181,7 @@ export function finishTurnUpdate(
   set('error_code', outcome.errorCode);
   return {
     Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
-    UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight`,
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight, #stop_inbox`,
     ConditionExpression: replaceInterrupted
       ? 'attribute_not_exists(#pk) OR #status IN (:in_progress, :interrupted)'
       : 'attribute_not_exists(#pk) OR #status = :in_progress',
@@ -190,6 +198,7 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
   const finishReason = optionalString(item, 'finish_reason');
   const errorCode = optionalString(item, 'error_code');
   const server = optionalString(item, 'server');
+  const stopInbox = optionalString(item, 'stop_inbox');
   return {
     userId: requiredString(item, 'pk'),
     id: requiredString(item, 'id'),
@@ -205,6 +214,7 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
       : {}),
     ...(errorCode === undefined ? {} : { errorCode }),
     ...(server === undefined ? {} : { server }),
+    ...(stopInbox === undefined ? {} : { stopInbox }),
   };
 }
 

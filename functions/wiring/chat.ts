@@ -7,6 +7,7 @@ import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { createSqsClient } from '../../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
+import { SqsStopInbox } from '../../adapters/sqs/stop-inbox';
 import {
   admissionPolicy,
   backoffPolicy,
@@ -25,6 +26,8 @@ export interface ChatClients {
   /** Fleet view reads, on a short leash of their own. */
   readonly fleetViews: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  /** The stop inbox's long polls: 20 s each, so a time-out above that. */
+  readonly stopInboxSqs: SQSClient;
 }
 
 export function awsChatClients(): ChatClients {
@@ -35,6 +38,7 @@ export function awsChatClients(): ChatClients {
       createDynamoDbClient({ connectTimeoutMs: 300, requestTimeoutMs: 400, maxAttempts: 2 }),
     ),
     sqs: createSqsClient(),
+    stopInboxSqs: createSqsClient({ connectTimeoutMs: 1_000, requestTimeoutMs: 25_000, maxAttempts: 1 }),
   };
 }
 
@@ -65,6 +69,7 @@ export function createChatService(
   return new ChatService({
     repository,
     stopFlags,
+    stopInbox: new SqsStopInbox(clients.stopInboxSqs, { prefix: settings.stopInboxPrefix, clock, log }),
     idempotency: new DynamoDbIdempotencyClaims(documentClient, settings.chatTableName, clock),
     model: new OpenAiModelClient({
       connectTimeoutMs: settings.inferenceConnectTimeoutMs,

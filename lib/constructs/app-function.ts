@@ -1,13 +1,20 @@
 import path from 'node:path';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type ITable, TableGrants } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SETTINGS } from '../../settings/settings';
-import type { QueueDefinition, TableAccess, TableDefinition } from '../resources';
+import {
+  type QueueDefinition,
+  type StopInboxAccess,
+  stopInboxes,
+  type TableAccess,
+  type TableDefinition,
+} from '../resources';
 
 /**
  * DynamoDB actions per access level. Explicit lists rather than `grantReadData`/`grantReadWriteData`:
@@ -144,4 +151,25 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment(definition.envVar, queue.queueUrl);
     return this;
   }
+
+  /**
+   * Grants what `access` needs on the queues named `<prefix>*` (the containers' stop inboxes, created at
+   * run time, so granted by name) and sets STOP_INBOX_PREFIX.
+   */
+  public bindStopInboxes(prefix: string, access: StopInboxAccess): this {
+    const inboxes = Stack.of(this).formatArn({ service: 'sqs', resource: `${prefix}*` });
+    this.addToRolePolicy(new PolicyStatement({ actions: STOP_INBOX_ACTIONS[access], resources: [inboxes] }));
+    // ListQueues has no resource-level permission; it only lists, and the prefix filters.
+    if (access === 'sweep') {
+      this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ListQueues'], resources: ['*'] }));
+    }
+    this.addEnvironment(stopInboxes.envVar, prefix);
+    return this;
+  }
 }
+
+const STOP_INBOX_ACTIONS: Record<StopInboxAccess, string[]> = {
+  own: ['sqs:CreateQueue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:DeleteQueue'],
+  deliver: ['sqs:SendMessage'],
+  sweep: ['sqs:DeleteQueue'],
+};

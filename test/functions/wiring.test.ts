@@ -11,7 +11,8 @@ const { createTurnStores } = await import('../../functions/wiring/turns');
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const documentClient = createDocumentClient(createDynamoDbClient());
 const infrastructure = { documentClient, clock: { now: () => 0 }, log: quiet };
-const clients = { fleetViews: documentClient, sqs: new SQSClient({ region: 'us-east-1' }) };
+const sqs = new SQSClient({ region: 'us-east-1' });
+const clients = { fleetViews: documentClient, sqs, stopInboxSqs: sqs };
 
 describe('functions/wiring', () => {
   it('builds ChatService from settings and injected clients, without touching the network', () => {
@@ -20,6 +21,7 @@ describe('functions/wiring', () => {
       CHAT_TABLE_NAME: 'chat',
       FLEET_TABLE_NAME: 'fleet',
       TURN_WRITES_QUEUE_URL: 'http://127.0.0.1:9/queue/turn-writes',
+      STOP_INBOX_PREFIX: 'chat-stop-',
     });
 
     // Act

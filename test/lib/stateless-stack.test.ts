@@ -340,4 +340,21 @@ describe('StatelessStack least privilege', () => {
     expect(queue).toContain('sqs:SendMessage');
     expect(queue).not.toContain('sqs:ReceiveMessage');
   });
+
+  it('grants the stop inboxes by name prefix: PostChat owns its own, PostStop only sends, the sweeper deletes', () => {
+    const prefix = String(functionProperties('PostChat').Environment.Variables.STOP_INBOX_PREFIX);
+    expect(prefix).toMatch(/-stop-$/);
+    expect(prefix.length + 26).toBeLessThanOrEqual(80);
+    expect(functionProperties('PostStop').Environment.Variables.STOP_INBOX_PREFIX).toBe(prefix);
+    const own = allowedActions('PostChat', `${prefix}*`);
+    expect([...own].sort()).toEqual([
+      'sqs:CreateQueue',
+      'sqs:DeleteMessage',
+      'sqs:DeleteQueue',
+      'sqs:ReceiveMessage',
+    ]);
+    expect([...allowedActions('PostStop', `${prefix}*`)]).toEqual(['sqs:SendMessage']);
+    expect([...allowedActions('SweepTurns', `${prefix}*`)]).toEqual(['sqs:DeleteQueue']);
+    expect(allowedActions('GetHistory', `${prefix}*`).size).toBe(0);
+  });
 });

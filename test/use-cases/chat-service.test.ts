@@ -13,6 +13,7 @@ import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { parsePendingWrite } from '../../adapters/sqs/pending-write-message';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
+import { SqsStopDelivery, SqsStopInbox } from '../../adapters/sqs/stop-inbox';
 import { defaultBackoffPolicy } from '../../contract/backoff';
 import type { ChatRequest } from '../../domain/chat-request';
 import { DomainError } from '../../domain/errors';
@@ -98,7 +99,11 @@ async function publishFleet(servers: SimulatedServerHandle[]): Promise<void> {
   expect(await fleet.saveView(state, current?.version)).toBe(true);
 }
 
-function service(options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?: number } = {}) {
+const STOP_PREFIX = 'test-stop-';
+
+function service(
+  options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?: number; stopInboxSqs?: SQSClient } = {},
+) {
   return new ChatService({
     repository: options.repository ?? repository,
     model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: options.idleTimeoutMs ?? 2000 }),
@@ -114,6 +119,11 @@ function service(options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?:
     tokenizer: gptTokenizer,
     writeQueue: new SqsTurnWriteQueue(sqsClient, sqs.queueUrls.TurnWritesQueue ?? ''),
     stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
+    stopInbox: new SqsStopInbox(options.stopInboxSqs ?? sqsClient, {
+      prefix: STOP_PREFIX,
+      clock: systemClock,
+      log,
+    }),
     idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
     clock: systemClock,
     log,
@@ -158,35 +168,62 @@ describe('ChatService', () => {
     expect(stored?.usage?.completionTokens).toBe(40);
   });
 
-  it('stops on request: the server sees the abort and the partial answer is kept as stopped', async () => {
-    await publishFleet([gpuA]);
-    gpuA.setOptions({ tokensPerSecond: 20, answerTokens: 200 });
-    const abortedBefore = gpuA.stats().aborted;
-    const who = caller();
-    const stopFlags = new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock);
-    const turn = await service().begin(who, ask());
-    let text = '';
-    let chunks = 0;
-    let last: TurnEvent | undefined;
-    for await (const event of turn.events()) {
-      if (event.type === 'content') {
-        text += event.text;
-        chunks++;
-        if (chunks === 3)
-          await requestStop(
-            { repository, stopFlags, clock: systemClock, maxTurnMs: 20_000 },
-            who,
-            turn.messageId,
-          );
+  const closedSqs = () =>
+    new SQSClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+
+  it.each([
+    ['pushed to the container inbox the turn recorded', undefined, true],
+    ['polled from the stop flag when no inbox can be had', closedSqs(), false],
+  ])(
+    'stops on request (%s): the server sees the abort, the partial answer is kept as stopped',
+    async (_, stopInboxSqs, viaInbox) => {
+      await publishFleet([gpuA]);
+      gpuA.setOptions({ tokensPerSecond: 20, answerTokens: 200 });
+      const abortedBefore = gpuA.stats().aborted;
+      const who = caller();
+      const stopFlags = new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock);
+      const turn = await service(stopInboxSqs ? { stopInboxSqs } : {}).begin(who, ask());
+      const recorded = await repository.getTurn(who.userId, turn.messageId);
+      expect(recorded?.stopInbox !== undefined).toBe(viaInbox);
+      let text = '';
+      let chunks = 0;
+      let stoppedAt = 0;
+      let last: TurnEvent | undefined;
+      for await (const event of turn.events()) {
+        if (event.type === 'content') {
+          text += event.text;
+          chunks++;
+          if (chunks === 3) {
+            await requestStop(
+              {
+                repository,
+                stopFlags,
+                stopDelivery: new SqsStopDelivery(sqsClient, STOP_PREFIX),
+                clock: systemClock,
+                maxTurnMs: 20_000,
+              },
+              who,
+              turn.messageId,
+            );
+            stoppedAt = chunks;
+          }
+        }
+        last = event;
       }
-      last = event;
-    }
-    expect(last).toMatchObject({ type: 'end', status: 'stopped', stored: true });
-    expect(chunks).toBeLessThan(200);
-    expect(gpuA.stats().aborted).toBeGreaterThan(abortedBefore);
-    const stored = await repository.getTurn(who.userId, turn.messageId);
-    expect(stored).toMatchObject({ status: 'stopped', assistantResponse: text });
-  });
+      expect(last).toMatchObject({ type: 'end', status: 'stopped', stored: true });
+      // At 20 tokens/s, a stop seen within a second leaves at most ~20 more chunks.
+      expect(chunks - stoppedAt).toBeLessThan(25);
+      expect(gpuA.stats().aborted).toBeGreaterThan(abortedBefore);
+      const stored = await repository.getTurn(who.userId, turn.messageId);
+      expect(stored).toMatchObject({ status: 'stopped', assistantResponse: text });
+      expect(stored?.stopInbox).toBeUndefined();
+    },
+  );
 
   it('fails over to another server when the chosen one is dead before the first token', async () => {
     await publishFleet([gpuA, gpuB]);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inflightKey } from '../../../adapters/dynamodb/chat-items';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
+import { SqsStopDelivery } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
@@ -42,6 +44,16 @@ function newTurn(userId: string, at: number): NewTurn {
   };
 }
 
+// These turns record no stop inbox, so nothing is delivered: a delivery would fail on this closed port.
+const stopDelivery = new SqsStopDelivery(
+  new SQSClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  }),
+  'test-stop-',
+);
+
 describe('stop flags', () => {
   it('lets only the owner stop an in-progress turn', async () => {
     // Prepare
@@ -52,10 +64,18 @@ describe('stop flags', () => {
     await repo.startTurn(turn);
     // Act + Assess
     // Another user's stop lands in their own partition only: the owner's turn is not stopped by it.
-    await requestStop({ repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 }, other, turn.id);
+    await requestStop(
+      { repository: repo, stopFlags: flags, stopDelivery, clock, maxTurnMs: 240_000 },
+      other,
+      turn.id,
+    );
     expect(await flags.isRequested(owner.userId, turn.id)).toBe(false);
     await expect(
-      requestStop({ repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 }, owner, turn.id),
+      requestStop(
+        { repository: repo, stopFlags: flags, stopDelivery, clock, maxTurnMs: 240_000 },
+        owner,
+        turn.id,
+      ),
     ).resolves.toEqual({ status: 'stopping' });
     expect(await flags.isRequested(owner.userId, turn.id)).toBe(true);
   });
@@ -67,7 +87,7 @@ describe('stop flags', () => {
     await repo.startTurn(turn);
     await repo.finishTurn(turn, { status: 'completed', assistantResponse: 'a', updatedAt: turn.createdAt });
     const error = await requestStop(
-      { repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 },
+      { repository: repo, stopFlags: flags, stopDelivery, clock, maxTurnMs: 240_000 },
       owner,
       turn.id,
     ).catch((e: unknown) => e);
@@ -144,7 +164,7 @@ describe('idempotency claims under lost answers', () => {
 describe('stop before the turn is visible', () => {
   it('records a stop for a recent id of the caller whose turn has not landed yet, and 404s old or foreign-looking ids', async () => {
     const flags = new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, clock);
-    const deps = { repository: repo, stopFlags: flags, clock, maxTurnMs: 240_000 };
+    const deps = { repository: repo, stopFlags: flags, stopDelivery, clock, maxTurnMs: 240_000 };
     const owner = { userId: randomUUID(), tier: 'free' as const };
     const pending = ulid(clock.t - 1000);
     await expect(requestStop(deps, owner, pending)).resolves.toEqual({ status: 'stopping' });
