@@ -23,6 +23,8 @@ export async function openTurn(
   servers: ServerSelector,
   firstServer: InferenceServer,
   startedAt: number,
+  /** Resolves once the turn may be written (its Idempotency-Key is ours); rejecting, the turn is not ours. */
+  claim: Promise<void> = Promise.resolve(),
 ): Promise<ActiveTurn> {
   const { clock, config, repository, tokenizer } = deps;
   let earlier: Turn[] = [];
@@ -44,20 +46,25 @@ export async function openTurn(
   // The in_progress write runs concurrently with the upstream request: it must not delay the first token.
   // It records this container's stop inbox (created once per container, so normally at hand).
   let inboxRecorded = false;
-  const started = deps.stopInbox
-    .address()
-    .then(async (stopInbox) => {
-      await repository.startTurn(stopInbox === undefined ? turn : { ...turn, stopInbox });
-      inboxRecorded = stopInbox !== undefined;
-      return true;
-    })
-    .catch((error: unknown) => {
-      deps.log.warn('turn start write failed; the final write will create the turn', {
-        message_id: turn.id,
-        error: errorName(error),
-      });
-      return false;
-    });
+  const started = claim.then(
+    () =>
+      deps.stopInbox
+        .address()
+        .then(async (stopInbox) => {
+          await repository.startTurn(stopInbox === undefined ? turn : { ...turn, stopInbox });
+          inboxRecorded = stopInbox !== undefined;
+          return true;
+        })
+        .catch((error: unknown) => {
+          deps.log.warn('turn start write failed; the final write will create the turn', {
+            message_id: turn.id,
+            error: errorName(error),
+          });
+          return false;
+        }),
+    // Not this attempt's turn: nothing is written (the catch below rethrows the claim's reason).
+    () => false,
+  );
   let stopWatch: (() => void) | undefined;
   let streamingOn: InferenceServer | undefined;
   const release = () => {
@@ -75,6 +82,7 @@ export async function openTurn(
       firstServer,
     });
     streamingOn = server;
+    await claim;
     await ensureDurable(deps, turn, started);
     // Only now can the client know the message id and ask to stop. A start parked on the queue is not
     // in the table, so POST /chat/stop cannot find its inbox: that turn polls the stop flag.
@@ -96,6 +104,8 @@ export async function openTurn(
   } catch (error) {
     release();
     controller.abort();
+    // If the key is another attempt's, that is the answer (a replay or its reason), not this failure.
+    await claim;
     const domainError = toDomainError(error);
     await started;
     if (domainError.code === 'overloaded') {

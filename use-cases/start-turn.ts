@@ -26,20 +26,19 @@ export class ChatService {
   async begin(caller: Caller, request: ChatRequest): Promise<ActiveTurn> {
     const startedAt = this.deps.clock.now();
     const requestHash = hashRequest(request);
+    const key = request.idempotencyKey;
 
-    // A retry with a known key never starts a second inference: it gets what the first attempt became.
-    let abandoned: IdempotencyClaim | undefined;
-    if (request.idempotencyKey) {
-      const existing = await this.deps.idempotency.get(caller.userId, request.idempotencyKey);
-      if (existing) {
-        const replayed = await replayClaim(this.deps, caller, existing, requestHash);
-        if (replayed) return replayed;
-        abandoned = existing;
-      }
+    // A refused prompt costs nothing downstream: no inference call, no stored turn. Only a refused prompt
+    // with a key reads: a retry of an answer that exists gets it even while the fleet is busy.
+    let servers: Awaited<ReturnType<ChatDeps['admission']['admit']>>;
+    try {
+      servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
+    } catch (refusal) {
+      const existing = key ? await this.deps.idempotency.get(caller.userId, key) : undefined;
+      const replayed = existing && (await replayClaim(this.deps, caller, existing, requestHash));
+      if (replayed) return replayed;
+      throw refusal;
     }
-
-    // A refused prompt costs nothing downstream: no read, no inference call, no stored turn.
-    const servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
     const firstServer = await servers.pick(new Set());
 
     const turn: NewTurn = {
@@ -49,30 +48,24 @@ export class ChatService {
       userMessage: request.prompt,
       createdAt: new Date(startedAt).toISOString(),
     };
-    const key = request.idempotencyKey;
     if (!key) return openTurn(this.deps, turn, request, servers, firstServer, startedAt);
 
-    const claim = {
+    // Claim first, beside the upstream request: the claim is one conditional write and reads only when the
+    // key is taken. The turn is written only once the key is ours; an undeclared duplicate that finds it
+    // taken is replayed and its upstream request closed at once, before its first token as a rule.
+    const claim = this.claimKey(caller, key, requestHash, {
       messageId: turn.id,
       conversationId: turn.conversationId,
       requestHash,
       claimedAt: startedAt,
-    };
-    if (abandoned) {
-      // The attempt that held the key died before its turn was ever recorded: this retry takes the key over.
-      const tookOver = await this.deps.idempotency.takeOver(caller.userId, key, abandoned.messageId, claim);
-      if (!tookOver) throw stillAnswering();
-    } else {
-      const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
-      if (holder) {
-        const replayed = await replayClaim(this.deps, caller, holder, requestHash);
-        if (!replayed) throw stillAnswering();
-        return replayed;
-      }
-    }
+    });
     try {
-      return await openTurn(this.deps, turn, request, servers, firstServer, startedAt);
+      // A declared retry (x-retry-attempt, which the web client sends on every retry) is the request likely
+      // to find its key taken: it claims before any upstream request, so it never starts a second inference.
+      if ((request.retryAttempt ?? 0) > 0) await claim;
+      return await openTurn(this.deps, turn, request, servers, firstServer, startedAt, claim);
     } catch (error) {
+      if (error instanceof KeyHeldElsewhere) return error.replay;
       // A refusal for load (or our own failure) is something the client is told to retry with the same key:
       // free the key so that retry runs. A failed answer stays bound to it and replays as the same failure.
       const replayable =
@@ -87,6 +80,33 @@ export class ChatService {
       }
       throw error;
     }
+  }
+
+  /**
+   * Resolves once the key is this attempt's; rejects with KeyHeldElsewhere (the earlier attempt's replay)
+   * or the reason the earlier attempt cannot be replayed yet (still answering, another request).
+   */
+  private async claimKey(
+    caller: Caller,
+    key: string,
+    requestHash: string,
+    claim: IdempotencyClaim,
+  ): Promise<void> {
+    const holder = await this.deps.idempotency.claim(caller.userId, key, claim);
+    if (!holder) return;
+    const replayed = await replayClaim(this.deps, caller, holder, requestHash);
+    if (replayed) throw new KeyHeldElsewhere(replayed);
+    // The attempt that held the key died before its turn was ever recorded: this retry takes the key over.
+    if (!(await this.deps.idempotency.takeOver(caller.userId, key, holder.messageId, claim))) {
+      throw stillAnswering();
+    }
+  }
+}
+
+/** The key belongs to an earlier attempt whose outcome this retry replays. */
+class KeyHeldElsewhere extends Error {
+  constructor(readonly replay: ActiveTurn) {
+    super('Idempotency-Key held by an earlier attempt');
   }
 }
 

@@ -310,10 +310,18 @@ describe('ChatService', () => {
     const { text } = await drain(first);
     const requestsAfterFirst = gpuA.stats().requestsTotal;
 
-    const replay = await service().begin(who, ask('same', { idempotencyKey: key }));
+    // A declared retry (x-retry-attempt) claims before any upstream request: no second inference at all.
+    const replay = await service().begin(who, ask('same', { idempotencyKey: key, retryAttempt: 1 }));
     expect(replay.messageId).toBe(first.messageId);
     expect((await drain(replay)).text).toBe(text);
     expect(gpuA.stats().requestsTotal).toBe(requestsAfterFirst);
+
+    // An undeclared duplicate claims beside its upstream request, which is closed once the claim is lost.
+    const abortedBefore = gpuA.stats().aborted;
+    const duplicate = await service().begin(who, ask('same', { idempotencyKey: key }));
+    expect(duplicate.messageId).toBe(first.messageId);
+    expect((await drain(duplicate)).text).toBe(text);
+    await expect.poll(() => gpuA.stats().aborted).toBe(abortedBefore + 1);
 
     const conflict = await service()
       .begin(who, ask('another prompt', { idempotencyKey: key }))
