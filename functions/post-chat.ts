@@ -24,7 +24,6 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
     requireMethod(event, 'POST');
     const caller = await verify(event);
     const request = parseChatHttpRequest(event, limits);
-    logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
     const turn = await beginTurn(chat, caller, request);
     return await respondWithTurn(turn, request, caller, receivedAt);
   } catch (error) {

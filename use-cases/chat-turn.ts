@@ -61,6 +61,12 @@ export interface ActiveTurn {
   readonly conversationId: string;
   /** The server answering; absent when the answer is replayed from the table (Idempotency-Key retry). */
   readonly serverId?: string;
+  /** How the live turn opened, for its one log line (absent on a replay). */
+  readonly opening?: {
+    readonly ttftMs: number;
+    readonly contextTurns: number;
+    readonly contextTokens: number;
+  };
   /** The first content chunk (already received when begin() resolves), then the rest, then one end or error. */
   events(): AsyncGenerator<TurnEvent>;
 }

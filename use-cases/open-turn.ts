@@ -87,18 +87,17 @@ export async function openTurn(
     // Only now can the client know the message id and ask to stop. A start parked on the queue is not
     // in the table, so POST /chat/stop cannot find its inbox: that turn polls the stop flag.
     stopWatch = watchForStop(deps, turn, controller, inboxRecorded);
-    deps.log.info('first token', {
-      message_id: turn.id,
-      server: server.id,
-      ttft_ms: clock.now() - startedAt,
-      context_turns: context.contextTurns,
-      context_tokens: context.contextTokens,
-    });
     const live = { ...turn, server: server.id };
     return {
       messageId: turn.id,
       conversationId: turn.conversationId,
       serverId: server.id,
+      // Logged once, when the turn ends (functions/http/chat-responses.ts): one line per turn.
+      opening: {
+        ttftMs: clock.now() - startedAt,
+        contextTurns: context.contextTurns,
+        contextTokens: context.contextTokens,
+      },
       events: () => streamTurn(deps, live, first, iterator, started, controller, release),
     };
   } catch (error) {

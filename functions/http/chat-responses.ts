@@ -44,22 +44,38 @@ export async function beginTurn(
 /** The response for an admitted turn, streamed or not as the request asked. */
 export async function respondWithTurn(
   turn: ActiveTurn,
-  request: Pick<ChatRequest, 'stream'>,
+  request: Pick<ChatRequest, 'stream' | 'prompt'>,
   caller: Caller,
   receivedAt: number,
 ): Promise<ChatResult> {
   logger.appendKeys({ message_id: turn.messageId });
   if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
-  return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
+  // The turn's one log line is written when it ends, after a streamed handler has returned and its
+  // request's keys are gone: it names the caller and the request itself.
+  const line: TurnLine = {
+    user_id: caller.userId,
+    tier: caller.tier,
+    prompt_chars: request.prompt.length,
+    stream: request.stream,
+    ...(turn.opening && {
+      ttft_ms: turn.opening.ttftMs,
+      context_turns: turn.opening.contextTurns,
+      context_tokens: turn.opening.contextTokens,
+    }),
+  };
+  return request.stream ? streamTurn(turn, receivedAt, line) : await collectTurn(turn, receivedAt, line);
 }
 
+/** What the turn's log line says besides its outcome. */
+type TurnLine = Record<string, string | number | boolean>;
+
 /** Non-streaming: answer only once the turn is stored (or parked durably on the write queue). */
-async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpResult> {
+async function collectTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine): Promise<HttpResult> {
   let response = '';
   for await (const event of turn.events()) {
     if (event.type === 'content') response += event.text;
     else if (event.type === 'error') throw event.error;
-    else logTurnEnd(turn, event.status, response.length, receivedAt, event.stored);
+    else logTurnEnd(turn, event.status, response.length, receivedAt, event.stored, line);
   }
   return json(200, { message_id: turn.messageId, response, conversation_id: turn.conversationId });
 }
@@ -68,7 +84,7 @@ async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpRe
  * Streaming: the frames come from an async generator, read by the response stream as it drains. The
  * first content chunk is already in hand, so headers, meta and the first token leave together.
  */
-function streamTurn(turn: ActiveTurn, receivedAt: number): StreamResult {
+function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine): StreamResult {
   return {
     statusCode: 200,
     headers: {
@@ -77,7 +93,7 @@ function streamTurn(turn: ActiveTurn, receivedAt: number): StreamResult {
       [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
       [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
-    body: Readable.from(sseFrames(turn, receivedAt), { objectMode: false }),
+    body: Readable.from(sseFrames(turn, receivedAt, line), { objectMode: false }),
   };
 }
 
@@ -87,7 +103,11 @@ function streamTurn(turn: ActiveTurn, receivedAt: number): StreamResult {
  * response stream torn down early does not return() the turn: a client that goes away is not signalled
  * on Lambda, and generation and the final write always run to the end, so a refresh finds the answer.
  */
-export async function* sseFrames(turn: ActiveTurn, receivedAt: number): AsyncGenerator<string> {
+export async function* sseFrames(
+  turn: ActiveTurn,
+  receivedAt: number,
+  line: TurnLine = {},
+): AsyncGenerator<string> {
   const events = turn.events();
   let chars = 0;
   let finished = false;
@@ -97,10 +117,10 @@ export async function* sseFrames(turn: ActiveTurn, receivedAt: number): AsyncGen
       return sseData({ content: event.text });
     }
     if (event.type === 'end') {
-      logTurnEnd(turn, event.status, chars, receivedAt, event.stored);
+      logTurnEnd(turn, event.status, chars, receivedAt, event.stored, line);
       return sseEvent('end', endPayload(turn, event)) + SSE_DONE;
     }
-    logTurnEnd(turn, 'failed', chars, receivedAt, event.stored);
+    logTurnEnd(turn, 'failed', chars, receivedAt, event.stored, line);
     return sseEvent('error', mapError(event.error, logger).body);
   };
   try {
@@ -158,9 +178,11 @@ function logTurnEnd(
   answerChars: number,
   receivedAt: number,
   stored: boolean,
+  line: TurnLine,
 ) {
   if (!stored) recordParked();
   logger.info('turn ended', {
+    ...line,
     message_id: turn.messageId,
     status,
     stored,

@@ -33,8 +33,26 @@ function captureEmf(act: () => void): Map<string, string[]> {
       for (const metric of directive.Metrics)
         found.set(metric.Name, [...(directive.Dimensions[0] ?? [])].sort());
     }
+    // Every dimension and metric a directive names has its value in the same document.
+    const values = emf as unknown as Record<string, unknown>;
+    for (const directive of emf._aws.CloudWatchMetrics) {
+      for (const name of [...(directive.Dimensions[0] ?? []), ...directive.Metrics.map((m) => m.Name)]) {
+        expect(values[name], name).toBeDefined();
+      }
+    }
   }
   return found;
+}
+
+function emfLines(act: () => void): number {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  act();
+  spy.mockRestore();
+  return lines.filter((line) => line.includes('"_aws"')).length;
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -59,5 +77,9 @@ describe('metrics', () => {
       FleetMode: ['service'],
       FleetLoad: ['service'],
     });
+  });
+
+  it('prints the three metrics of an admitted prompt as one line, not three', () => {
+    expect(emfLines(() => recordAdmitted('free', 'gpu-2', 80))).toBe(1);
   });
 });

@@ -42,7 +42,7 @@ describe('respondWithTurn, streaming', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true, prompt: 'q' }, caller, Date.now());
 
     // Assess
     expect(result.headers['content-type']).toBe('text/event-stream; charset=utf-8');
@@ -65,7 +65,7 @@ describe('respondWithTurn, streaming', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true, prompt: 'q' }, caller, Date.now());
 
     // Assess
     if (typeof result.body === 'string') throw new Error('expected a stream');
@@ -83,7 +83,7 @@ describe('respondWithTurn, streaming', () => {
       { type: 'content', text: 'b' },
       { type: 'end', status: 'completed', stored: true },
     ]);
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true, prompt: 'q' }, caller, Date.now());
     if (typeof result.body === 'string') throw new Error('expected a stream');
 
     // Act
@@ -104,7 +104,7 @@ describe('respondWithTurn, buffered', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: false }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: false, prompt: 'q' }, caller, Date.now());
 
     // Assess
     expect(result.statusCode).toBe(200);
