@@ -15,8 +15,29 @@ export interface CognitoTokenVerifierOptions {
   readonly premiumGroup: string;
 }
 
+/** Clock skew allowed between Cognito and this function for `iat` / `auth_time`. */
+const CLOCK_SKEW_SECONDS = 60;
+
 /**
- * Verifies Cognito ID tokens (signature via the pool's JWKS, issuer, audience, expiry, token_use).
+ * What the library leaves open, closed: Cognito ID tokens always carry `exp`, a single `aud` (our client)
+ * and `iat` / `auth_time` in the past. A correctly signed token that differs was not minted by the pool
+ * for us, or was minted by a clock we must not trust.
+ */
+function checkClaims(payload: Record<string, unknown>, clientId: string, nowMs: number): void {
+  if (payload.token_use !== 'id') throw new Error('not an ID token');
+  if (typeof payload.exp !== 'number') throw new Error('no expiry');
+  const aud = payload.aud;
+  if (Array.isArray(aud) && (aud.length !== 1 || aud[0] !== clientId)) throw new Error('foreign audience');
+  const latest = nowMs / 1000 + CLOCK_SKEW_SECONDS;
+  for (const claim of ['iat', 'auth_time'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && (typeof value !== 'number' || value > latest)) throw new Error(`bad ${claim}`);
+  }
+}
+
+/**
+ * Verifies Cognito ID tokens (signature via the pool's JWKS, issuer, audience, expiry, token_use, and
+ * the claims checkClaims adds).
  * The JWKS is fetched with plain fetch because aws-jwt-verify's own fetcher refuses http:// URIs,
  * which cognito-local serves; on AWS the issuer is https and the same code path runs.
  */
@@ -35,9 +56,7 @@ export function createCognitoTokenVerifier(options: CognitoTokenVerifierOptions)
       issuer: options.issuer,
       audience: options.clientId,
       jwksUri: `${options.issuer}/.well-known/jwks.json`,
-      customJwtCheck: ({ payload }) => {
-        if (payload.token_use !== 'id') throw new Error('not an ID token');
-      },
+      customJwtCheck: ({ payload }) => checkClaims(payload, options.clientId, Date.now()),
     },
     { jwksCache },
   );

@@ -40,8 +40,13 @@ export interface StopInboxOptions {
   readonly log: Log;
 }
 
+type ListenOutcome = 'stopped' | 'unavailable' | 'ended';
+
 export class SqsStopInbox implements StopInbox {
   private current: Promise<Inbox | undefined> | undefined;
+  /** The turns waiting for a stop, by message id. */
+  private readonly listeners = new Map<string, (outcome: ListenOutcome) => void>();
+  private receiving: AbortController | undefined;
 
   /** `sqs` must allow requests longer than the 20 s long poll. */
   constructor(
@@ -63,38 +68,71 @@ export class SqsStopInbox implements StopInbox {
     return (await this.current)?.url;
   }
 
-  async listen(messageId: string, signal: AbortSignal): Promise<'stopped' | 'unavailable' | 'ended'> {
+  async listen(messageId: string, signal: AbortSignal): Promise<ListenOutcome> {
     const inbox = await this.current;
     if (!inbox) return 'unavailable';
-    while (!signal.aborted) {
-      let messages: { Body?: string; ReceiptHandle?: string }[];
-      try {
-        const output = await this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: inbox.url,
-            WaitTimeSeconds: WAIT_SECONDS,
-            MaxNumberOfMessages: 1,
-          }),
-          { abortSignal: signal },
-        );
-        messages = output.Messages ?? [];
-      } catch (error) {
-        if (signal.aborted) return 'ended';
-        this.options.log.warn('stop inbox failed; polling the stop flag', { error: errorName(error) });
-        if (errorName(error).includes('QueueDoesNotExist')) this.current = undefined;
-        return 'unavailable';
-      }
-      for (const message of messages) {
-        // A stop that came too late for an earlier turn is dropped here too.
-        if (message.ReceiptHandle) {
-          void this.sqs
-            .send(new DeleteMessageCommand({ QueueUrl: inbox.url, ReceiptHandle: message.ReceiptHandle }))
-            .catch(() => undefined);
+    if (signal.aborted) return 'ended';
+    return new Promise<ListenOutcome>((resolve) => {
+      const settle = (outcome: ListenOutcome) => {
+        if (this.listeners.get(messageId) !== settle) return;
+        this.listeners.delete(messageId);
+        signal.removeEventListener('abort', onAbort);
+        // Nobody left to wake: close the long poll rather than hold the invocation open for it.
+        if (this.listeners.size === 0) this.receiving?.abort();
+        resolve(outcome);
+      };
+      const onAbort = () => settle('ended');
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.listeners.set(messageId, settle);
+      this.receive(inbox);
+    });
+  }
+
+  /**
+   * One receive loop per inbox, whoever listens: on Lambda a container streams one turn at a time, but
+   * a process serving several (the local gateway) must not let one turn's poll swallow another's stop.
+   */
+  private receive(inbox: Inbox): void {
+    if (this.receiving) return;
+    const receiving = new AbortController();
+    this.receiving = receiving;
+    void (async () => {
+      while (this.listeners.size > 0 && !receiving.signal.aborted) {
+        let messages: { Body?: string; ReceiptHandle?: string }[];
+        try {
+          const output = await this.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: inbox.url,
+              WaitTimeSeconds: WAIT_SECONDS,
+              MaxNumberOfMessages: 1,
+            }),
+            { abortSignal: receiving.signal },
+          );
+          messages = output.Messages ?? [];
+        } catch (error) {
+          if (receiving.signal.aborted) break;
+          this.options.log.warn('stop inbox failed; polling the stop flag', { error: errorName(error) });
+          if (errorName(error).includes('QueueDoesNotExist')) this.current = undefined;
+          for (const settle of [...this.listeners.values()]) settle('unavailable');
+          break;
         }
-        if (stoppedId(message.Body) === messageId) return 'stopped';
+        for (const message of messages) {
+          // A stop that came too late for its turn is dropped too.
+          if (message.ReceiptHandle) {
+            void this.sqs
+              .send(new DeleteMessageCommand({ QueueUrl: inbox.url, ReceiptHandle: message.ReceiptHandle }))
+              .catch(() => undefined);
+          }
+          const id = stoppedId(message.Body);
+          if (id !== undefined) this.listeners.get(id)?.('stopped');
+        }
       }
-    }
-    return 'ended';
+    })().finally(() => {
+      if (this.receiving === receiving) this.receiving = undefined;
+      // A listener that arrived while this loop was winding down starts the next one.
+      if (this.listeners.size > 0 && this.current)
+        void this.current.then((next) => next && this.receive(next));
+    });
   }
 
   private async create(): Promise<Inbox | undefined> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSse, type SseRead } from '../support/http';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
-import { reissue } from '../support/tokens';
+import { claimsOf, reissue } from '../support/tokens';
 
 const PASSWORD = 'LocalDemo-2026!';
 const FAST_FLEET = { LOCAL_FLEET_TOKENS_PER_SECOND: '200', LOCAL_FLEET_ANSWER_TOKENS: '40' };
@@ -161,6 +161,19 @@ describe('authentication', () => {
     ['an expired token', () => auth(reissue(alice, { exp: Math.floor(Date.now() / 1000) - 60 }))],
     ['a token from a foreign issuer', () => auth(reissue(alice, { iss: 'https://evil.example.com/pool' }))],
     ['an access token instead of an ID token', () => auth(reissue(alice, { token_use: 'access' }))],
+    ['a token without an expiry', () => auth(reissue(alice, { exp: undefined }))],
+    [
+      'a token whose audience also names a foreign client',
+      () => auth(reissue(alice, { aud: [claimsOf(alice).aud, 'foreign-client'] })),
+    ],
+    [
+      'a token issued an hour from now',
+      () => auth(reissue(alice, { iat: Math.floor(Date.now() / 1000) + 3600 })),
+    ],
+    [
+      'a token authenticated an hour from now',
+      () => auth(reissue(alice, { auth_time: Math.floor(Date.now() / 1000) + 3600 })),
+    ],
   ])('refuses %s with 401 on every route', async (_name, headers) => {
     for (const [method, path] of [
       ['GET', '/chat/history'],

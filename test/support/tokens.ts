@@ -20,9 +20,13 @@ export function signLocalToken(claims: Record<string, unknown>): string {
   return `${header}.${payload}.${base64url(signature)}`;
 }
 
-/** The claims of a real token with some replaced (to expire it, or move it to another issuer). */
-export function reissue(idToken: string, changes: Record<string, unknown>): string {
+/** A token's claims, unverified. */
+export function claimsOf(idToken: string): Record<string, unknown> {
   const payload = idToken.split('.')[1] ?? '';
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-  return signLocalToken({ ...claims, ...changes });
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** The claims of a real token with some replaced (undefined removes one), signed again. */
+export function reissue(idToken: string, changes: Record<string, unknown>): string {
+  return signLocalToken({ ...claimsOf(idToken), ...changes });
 }

@@ -48,6 +48,27 @@ describe('stop inbox', () => {
     expect(Date.now() - sentAt).toBeLessThan(1000);
   });
 
+  it('wakes each of several turns listening in one process with its own stop only', async () => {
+    const prefix = 'shared-';
+    const inbox = new SqsStopInbox(client, { prefix, clock: { now: () => Date.now() }, log });
+    const address = (await inbox.address()) ?? '';
+    const delivery = new SqsStopDelivery(client, prefix);
+    const a = new AbortController();
+    const b = new AbortController();
+    const c = new AbortController();
+    const outcomes = Promise.all([
+      inbox.listen('turn-a', a.signal),
+      inbox.listen('turn-b', b.signal),
+      inbox.listen('turn-c', c.signal),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delivery.deliver(address, 'turn-b');
+    await delivery.deliver(address, 'turn-a');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    c.abort();
+    expect(await outcomes).toEqual(['stopped', 'stopped', 'ended']);
+  });
+
   it('ends the wait when the turn ends, without waiting out the long poll', async () => {
     const inbox = new SqsStopInbox(client, { prefix: 'ends-', clock: { now: () => Date.now() }, log });
     await inbox.address();

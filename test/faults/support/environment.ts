@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { brotliDecompressSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../../adapters/dynamodb/clients';
@@ -202,6 +203,8 @@ export async function startFaultEnvironment(options: FaultEnvironmentOptions): P
 function toStoredTurn(item: Record<string, unknown>): StoredTurn {
   const text = (name: string): string | undefined => {
     const value = item[name];
+    // Long prompts and answers are stored brotli-compressed (a binary attribute): read them as stored.
+    if (value instanceof Uint8Array) return brotliDecompressSync(value).toString('utf8');
     return typeof value === 'string' ? value : undefined;
   };
   const usage = item.usage;
