@@ -2,12 +2,13 @@ import path from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type ITable, TableGrants } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SETTINGS } from '../../settings/settings';
 import type { QueueDefinition, TableAccess, TableDefinition } from '../resources';
+import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from './function-bundling';
 
 /**
  * DynamoDB actions per access level. Explicit lists rather than `grantReadData`/`grantReadWriteData`:
@@ -35,13 +36,6 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
     'dynamodb:BatchWriteItem',
   ],
 };
-
-/**
- * ESM bundles have no `require`; some CommonJS dependencies inlined by esbuild still call it
- * (e.g. for Node built-ins). Recreate it from `import.meta.url` at the top of the bundle.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __appCreateRequire } from 'node:module'; const require = __appCreateRequire(import.meta.url);";
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -97,29 +91,13 @@ export class AppFunction extends NodejsFunction {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         [SETTINGS.serviceName.variable]: props.serviceName,
         [SETTINGS.metricsNamespace.variable]: props.metricsNamespace,
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        // Prefer the ES module builds of dependencies (the AWS SDK ships both): better tree shaking.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces need file and line mappings, not the original sources: keeps the .map small.
-        sourcesContent: false,
-        // The AWS SDK is bundled, not taken from the runtime: the versions pinned in package-lock.json
-        // are the ones the tests ran against, and a runtime SDK update cannot change behaviour under
-        // us. Cost: a larger bundle and a little more cold-start parse time, kept down by tree shaking.
-        bundleAwsSDK: true,
-      },
+      bundling: FUNCTION_BUNDLING,
     });
   }
 
