@@ -6,7 +6,6 @@ import type {
   Log,
   ModelClient,
   StopFlags,
-  Tokenizer,
   TurnRepository,
   TurnWriteQueue,
 } from '../domain/ports';
@@ -33,7 +32,6 @@ export interface ChatDeps {
   readonly repository: TurnRepository;
   readonly model: ModelClient;
   readonly admission: Admission;
-  readonly tokenizer: Tokenizer;
   readonly writeQueue: TurnWriteQueue;
   readonly stopFlags: StopFlags;
   readonly idempotency: IdempotencyClaims;

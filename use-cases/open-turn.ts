@@ -24,7 +24,7 @@ export async function openTurn(
   firstServer: InferenceServer,
   startedAt: number,
 ): Promise<ActiveTurn> {
-  const { clock, config, repository, tokenizer } = deps;
+  const { clock, config, repository } = deps;
   let earlier: Turn[] = [];
   if (request.conversationId) {
     const page = await repository.listTurns(turn.userId, {
@@ -33,7 +33,7 @@ export async function openTurn(
     });
     earlier = page.turns;
   }
-  const context = buildContext(earlier, request.prompt, config.contextTokenBudget, tokenizer);
+  const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
 
   const controller = new AbortController();
   const turnTimer = setTimeout(
@@ -78,13 +78,14 @@ export async function openTurn(
       ttft_ms: clock.now() - startedAt,
       context_turns: context.contextTurns,
       context_tokens: context.contextTokens,
+      context_estimated_turns: context.estimatedTurns,
     });
     const live = { ...turn, server: server.id };
     return {
       messageId: turn.id,
       conversationId: turn.conversationId,
       serverId: server.id,
-      events: () => streamTurn(deps, live, first, iterator, started, controller, release),
+      events: () => streamTurn(deps, live, context, first, iterator, started, controller, release),
     };
   } catch (error) {
     release();
