@@ -92,7 +92,7 @@ try {
     const route = routes.find((candidate) => candidate.id === id);
     if (!route) throw new Error(`No route ${id} in lib/resources.ts`);
     const file = join(dir, id, 'index.mjs');
-    await build(functionEsbuildOptions(join(ROOT, route.entry), file));
+    await build(functionEsbuildOptions(ROOT, route.entry, file));
     bundles.push({
       id,
       file,
