@@ -156,11 +156,6 @@ export interface ServerSelector {
   release(server: InferenceServer): void;
 }
 
-/** Counts tokens the way the model does (close enough for budgeting context). */
-export interface Tokenizer {
-  count(text: string): number;
-}
-
 /** A final turn write that could not reach the table, parked for the persister to apply. */
 export type PendingTurnWrite =
   /** The in_progress record itself, when the table refused it: the turn must be durable before any 200. */

@@ -24,6 +24,10 @@ export interface Turn {
   readonly updatedAt: string;
   readonly finishReason?: string;
   readonly usage?: TokenUsage;
+  /** Prompt tokens of this turn's own message, from the server's counts (domain/context.ts). */
+  readonly messageTokens?: number;
+  /** Id of the oldest earlier turn this turn's prompt held, its own id when none: what its usage counted. */
+  readonly contextFrom?: string;
   readonly errorCode?: string;
   readonly server?: string;
   /** Set while in_progress: where its stop is delivered. */
@@ -36,6 +40,8 @@ export interface TurnOutcome {
   readonly assistantResponse: string;
   readonly finishReason?: string;
   readonly usage?: TokenUsage;
+  readonly messageTokens?: number;
+  readonly contextFrom?: string;
   readonly errorCode?: string;
   readonly updatedAt: string;
 }

@@ -239,7 +239,7 @@ export const SETTINGS: SettingsTable = {
     variable: 'CONTEXT_TOKEN_BUDGET',
     parse: positiveInteger,
     default: 3_000,
-    doc: 'conversation context sent upstream, in tokens',
+    doc: 'conversation context sent upstream, in tokens as the serving model counted them (see API)',
     readBy: ['PostChat'],
     kind: 'tuning',
   },

@@ -7,7 +7,6 @@ import type {
   ModelClient,
   StopFlags,
   StopInbox,
-  Tokenizer,
   TurnRepository,
   TurnWriteQueue,
 } from '../domain/ports';
@@ -34,7 +33,6 @@ export interface ChatDeps {
   readonly repository: TurnRepository;
   readonly model: ModelClient;
   readonly admission: Admission;
-  readonly tokenizer: Tokenizer;
   readonly writeQueue: TurnWriteQueue;
   readonly stopFlags: StopFlags;
   readonly stopInbox: StopInbox;
@@ -66,6 +64,8 @@ export interface ActiveTurn {
     readonly ttftMs: number;
     readonly contextTurns: number;
     readonly contextTokens: number;
+    /** Earlier turns whose tokens were estimated (no count of the model's own). */
+    readonly contextEstimatedTurns: number;
   };
   /** The first content chunk (already received when begin() resolves), then the rest, then one end or error. */
   events(): AsyncGenerator<TurnEvent>;

@@ -26,7 +26,7 @@ export async function openTurn(
   /** Resolves once the turn may be written (its Idempotency-Key is ours); rejecting, the turn is not ours. */
   claim: Promise<void> = Promise.resolve(),
 ): Promise<ActiveTurn> {
-  const { clock, config, repository, tokenizer } = deps;
+  const { clock, config, repository } = deps;
   let earlier: Turn[] = [];
   if (request.conversationId) {
     const page = await repository.listTurns(turn.userId, {
@@ -35,7 +35,7 @@ export async function openTurn(
     });
     earlier = page.turns;
   }
-  const context = buildContext(earlier, request.prompt, config.contextTokenBudget, tokenizer);
+  const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
 
   const controller = new AbortController();
   const turnTimer = setTimeout(
@@ -97,8 +97,9 @@ export async function openTurn(
         ttftMs: clock.now() - startedAt,
         contextTurns: context.contextTurns,
         contextTokens: context.contextTokens,
+        contextEstimatedTurns: context.estimatedTurns,
       },
-      events: () => streamTurn(deps, live, first, iterator, started, controller, release),
+      events: () => streamTurn(deps, live, context, first, iterator, started, controller, release),
     };
   } catch (error) {
     release();

@@ -3,6 +3,7 @@
  * (the upstream request is closed at once, freeing its GPU slot), and the final write, parked on the
  * durable queue when the table refuses. A cut-off answer is never stored as completed.
  */
+import { type Context, messageTokensOf } from '../domain/context';
 import { DomainError, errorName } from '../domain/errors';
 import type { ModelChunk, NewTurn } from '../domain/ports';
 import type { TokenUsage, TurnOutcome } from '../domain/turn';
@@ -13,6 +14,7 @@ import { STOPPED } from './stop-polling';
 export async function* streamTurn(
   deps: ChatDeps,
   turn: NewTurn,
+  context: Pick<Context, 'tokensBeforePrompt' | 'oldestTurnId'>,
   first: ModelChunk,
   iterator: AsyncIterator<ModelChunk>,
   started: Promise<boolean>,
@@ -69,11 +71,15 @@ export async function* streamTurn(
   }
   release();
   await started;
+  // What the server counted, kept so that the turns after this one count it as context (domain/context.ts).
+  const messageTokens = messageTokensOf(context, usage, turn.userMessage);
   const outcome = {
     status: 'completed' as const,
     assistantResponse: answer,
     finishReason,
     ...(usage ? { usage } : {}),
+    ...(messageTokens === undefined ? {} : { messageTokens }),
+    contextFrom: context.oldestTurnId ?? turn.id,
   };
   const stored = await finishTurn(deps, turn, outcome);
   yield { type: 'end', status: 'completed', stored, finishReason, ...(usage ? { usage } : {}) };

@@ -7,7 +7,8 @@
  * Turn:        sk = TURN#<turn id>, conv = <userId>#<conversationId> (byConversation pk),
  *              id, conversation_id, user_message, assistant_response (brotli bytes when long: stored-text.ts),
  *              status, created_at, updated_at,
- *              finish_reason?, usage? {prompt_tokens, completion_tokens}, error_code?, server?,
+ *              finish_reason?, usage? {prompt_tokens, completion_tokens}, message_tokens?, context_from?,
+ *              error_code?, server?,
  *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only),
  *              stop_inbox? (only while in_progress: where POST /chat/stop delivers)
  * Store claim: sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
@@ -70,6 +71,8 @@ export interface TurnItem {
   readonly updated_at: string;
   readonly finish_reason?: string;
   readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number };
+  readonly message_tokens?: number;
+  readonly context_from?: string;
   readonly error_code?: string;
   readonly server?: string;
   readonly inflight?: string;
@@ -178,6 +181,8 @@ export function finishTurnUpdate(
       completion_tokens: outcome.usage.completionTokens,
     },
   );
+  set('message_tokens', outcome.messageTokens);
+  set('context_from', outcome.contextFrom);
   set('error_code', outcome.errorCode);
   return {
     Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
@@ -199,6 +204,8 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
   const errorCode = optionalString(item, 'error_code');
   const server = optionalString(item, 'server');
   const stopInbox = optionalString(item, 'stop_inbox');
+  const messageTokens = item.message_tokens;
+  const contextFrom = optionalString(item, 'context_from');
   return {
     userId: requiredString(item, 'pk'),
     id: requiredString(item, 'id'),
@@ -212,6 +219,8 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
     ...(isUsage(usage)
       ? { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } }
       : {}),
+    ...(typeof messageTokens === 'number' ? { messageTokens } : {}),
+    ...(contextFrom === undefined ? {} : { contextFrom }),
     ...(errorCode === undefined ? {} : { errorCode }),
     ...(server === undefined ? {} : { server }),
     ...(stopInbox === undefined ? {} : { stopInbox }),

@@ -19,11 +19,7 @@ interface CompletionChunk {
 
 /** Talks the OpenAI chat-completions streaming protocol to vLLM, TGI, llama.cpp or SGLang servers. */
 export class OpenAiModelClient implements ModelClient {
-  private readonly fetchImpl: typeof fetch;
-
-  constructor(private readonly options: OpenAiModelClientOptions) {
-    this.fetchImpl = options.fetch ?? fetch;
-  }
+  constructor(private readonly options: OpenAiModelClientOptions) {}
 
   async stream(server: InferenceServer, request: CompletionRequest): Promise<AsyncIterable<ModelChunk>> {
     const controller = new AbortController();
@@ -36,7 +32,10 @@ export class OpenAiModelClient implements ModelClient {
     );
     let response: Response;
     try {
-      response = await this.fetchImpl(`${server.baseUrl}/v1/chat/completions`, {
+      // The global fetch is looked up here, not at construction: touching it loads undici (~10 ms), which
+      // a cold start refused at admission never needs.
+      const fetchImpl = this.options.fetch ?? fetch;
+      response = await fetchImpl(`${server.baseUrl}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
         body: JSON.stringify({

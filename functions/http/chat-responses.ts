@@ -61,6 +61,7 @@ export async function respondWithTurn(
       ttft_ms: turn.opening.ttftMs,
       context_turns: turn.opening.contextTurns,
       context_tokens: turn.opening.contextTokens,
+      context_estimated_turns: turn.opening.contextEstimatedTurns,
     }),
   };
   return request.stream ? streamTurn(turn, receivedAt, line) : await collectTurn(turn, receivedAt, line);

@@ -3,7 +3,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../adapters/dynamodb/clients';
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
-import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { createSqsClient } from '../../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
@@ -76,7 +75,6 @@ export function createChatService(
       idleTimeoutMs: settings.inferenceIdleTimeoutMs,
     }),
     admission: createFleetGate(settings, infrastructure, clients),
-    tokenizer: gptTokenizer,
     writeQueue: new SqsTurnWriteQueue(clients.sqs, settings.turnWritesQueueUrl),
     clock,
     log,

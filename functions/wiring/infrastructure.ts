@@ -1,7 +1,7 @@
 /**
  * The composition root's base (functions/wiring/): what the adapters run on. The wiring modules beside
  * it each build one function's object graph from (settings, infrastructure), so a function's bundle
- * holds only the adapters it uses (the chat function's tokenizer and model client stay out of the
+ * holds only the adapters it uses (the chat function's model client and fleet gate stay out of the
  * others). Entries pass the process's settings (functions/settings.ts) and `awsInfrastructure()`;
  * tests pass `readSettings({...})` and emulator clients.
  */

@@ -3,7 +3,7 @@ import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type ITable, TableGrants } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -15,6 +15,7 @@ import {
   type TableAccess,
   type TableDefinition,
 } from '../resources';
+import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from './function-bundling';
 
 /**
  * DynamoDB actions per access level. Explicit lists rather than `grantReadData`/`grantReadWriteData`:
@@ -42,13 +43,6 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
     'dynamodb:BatchWriteItem',
   ],
 };
-
-/**
- * ESM bundles have no `require`; some CommonJS dependencies inlined by esbuild still call it
- * (e.g. for Node built-ins). Recreate it from `import.meta.url` at the top of the bundle.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __appCreateRequire } from 'node:module'; const require = __appCreateRequire(import.meta.url);";
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -107,29 +101,13 @@ export class AppFunction extends NodejsFunction {
       // app's logs. Durations and memory are in the platform's metrics anyway.
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         [SETTINGS.serviceName.variable]: props.serviceName,
         [SETTINGS.metricsNamespace.variable]: props.metricsNamespace,
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        // Prefer the ES module builds of dependencies (the AWS SDK ships both): better tree shaking.
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces need file and line mappings, not the original sources: keeps the .map small.
-        sourcesContent: false,
-        // The AWS SDK is bundled, not taken from the runtime: the versions pinned in package-lock.json
-        // are the ones the tests ran against, and a runtime SDK update cannot change behaviour under
-        // us. Cost: a larger bundle and a little more cold-start parse time, kept down by tree shaking.
-        bundleAwsSDK: true,
-      },
+      bundling: FUNCTION_BUNDLING,
     });
   }
 

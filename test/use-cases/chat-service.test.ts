@@ -9,7 +9,6 @@ import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repositor
 import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
-import { gptTokenizer } from '../../adapters/inference/gpt-tokenizer';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { parsePendingWrite } from '../../adapters/sqs/pending-write-message';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
@@ -116,7 +115,6 @@ function service(
       backoff: defaultBackoffPolicy,
       cacheMs: 0,
     }),
-    tokenizer: gptTokenizer,
     writeQueue: new SqsTurnWriteQueue(sqsClient, sqs.queueUrls.TurnWritesQueue ?? ''),
     stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
     stopInbox: new SqsStopInbox(options.stopInboxSqs ?? sqsClient, {

@@ -64,6 +64,27 @@ describe('turn items', () => {
     expect(() => turnFromItem({ ...item, user_message: undefined })).toThrow(/user_message/);
   });
 
+  it("keeps a completed turn's message count and the oldest turn its prompt held", () => {
+    const outcome = {
+      status: 'completed' as const,
+      assistantResponse: 'a',
+      usage: { promptTokens: 40, completionTokens: 5 },
+      messageTokens: 12,
+      contextFrom: '01J0000000CCCCCCCCCCCCCCCC',
+      updatedAt: turn.createdAt,
+    };
+    const update = finishTurnUpdate(turn, outcome, false);
+    expect(update.UpdateExpression).toContain('#message_tokens = :message_tokens');
+    expect(update.ExpressionAttributeValues).toMatchObject({
+      ':message_tokens': 12,
+      ':context_from': '01J0000000CCCCCCCCCCCCCCCC',
+    });
+    const item = { ...startedTurnItem(turn), status: 'completed', message_tokens: 12, context_from: 'x' };
+    expect(turnFromItem(item)).toMatchObject({ messageTokens: 12, contextFrom: 'x' });
+    expect(turnFromItem({ ...item, message_tokens: '12' })).not.toHaveProperty('messageTokens');
+    expect(turnFromItem({ ...startedTurnItem(turn) })).not.toHaveProperty('messageTokens');
+  });
+
   it('ends a turn only from in_progress, or also from interrupted when asked, leaving the in-flight index', () => {
     const outcome = { status: 'completed' as const, assistantResponse: 'a', updatedAt: turn.createdAt };
     const plain = finishTurnUpdate(turn, outcome, false);

@@ -32,7 +32,7 @@ describe('the log lines of one streamed turn', () => {
       messageId: 'm-42',
       conversationId: 'c-7',
       serverId: 'gpu-3',
-      opening: { ttftMs: 120, contextTurns: 2, contextTokens: 300 },
+      opening: { ttftMs: 120, contextTurns: 2, contextTokens: 300, contextEstimatedTurns: 0 },
       async *events() {
         for (let i = 0; i < 50; i++) yield { type: 'content', text: 'SECRET-ANSWER ' };
         yield { type: 'end', status: 'completed', stored: true, finishReason: 'stop' };

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:cold-start`: the PostChat and GetHistory bundles built as `cdk synth` builds them
+ * (lib/constructs/function-bundling.ts), their minified sizes, and their module init: the time a fresh
+ * `node` process (this Node, with the functions' NODE_OPTIONS) takes to import the bundle, which is what
+ * Lambda's Init phase spends on the handler module. The `awslambda` global is installed first, as the
+ * runtime does. BENCH_RUNS runs of each (default 15, after one warm-up that fills the page cache),
+ * interleaved so both see the same machine; median, p90, and PostChat / GetHistory ratios.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { FUNCTION_NODE_OPTIONS, functionEsbuildOptions } from '../lib/constructs/function-bundling';
+import { queues, routes, tables } from '../lib/resources';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const FUNCTIONS = ['PostChat', 'GetHistory'] as const;
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const run = promisify(execFile);
+
+interface Bundle {
+  readonly id: (typeof FUNCTIONS)[number];
+  readonly file: string;
+  readonly bytes: number;
+  readonly mapBytes: number;
+  readonly initMs: number[];
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** What the handlers read at cold start; placeholders, since nothing is called at import. */
+function functionEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    USER_POOL_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench',
+    USER_POOL_CLIENT_ID: 'bench',
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+  };
+  for (const table of tables) env[table.envVar] = table.id;
+  for (const queue of queues)
+    env[queue.envVar] = `https://sqs.us-east-1.amazonaws.com/000000000000/${queue.id}`;
+  return env;
+}
+
+/** One fresh process: install the shim, then time the import of the bundle alone. */
+async function initMs(shim: string, bundle: string, env: Record<string, string>): Promise<number> {
+  const script = [
+    `await import(${JSON.stringify(pathToFileURL(shim).href)});`,
+    'const started = performance.now();',
+    `await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+    'process.stdout.write(String(performance.now() - started));',
+    // The handler module may hold sockets or timers open; the measurement is done.
+    'process.exit(0);',
+  ].join('\n');
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
+  const ms = Number(stdout);
+  if (!Number.isFinite(ms)) throw new Error(`Unexpected output from the init run: ${stdout}`);
+  return ms;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-cold-start-'));
+try {
+  const shim = join(dir, 'shim.mjs');
+  await build({
+    stdin: {
+      contents:
+        "import { installAwsLambdaShim } from './local/gateway/awslambda-shim'; installAwsLambdaShim();",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: shim,
+    logLevel: 'warning',
+  });
+  const bundles: Bundle[] = [];
+  for (const id of FUNCTIONS) {
+    const route = routes.find((candidate) => candidate.id === id);
+    if (!route) throw new Error(`No route ${id} in lib/resources.ts`);
+    const file = join(dir, id, 'index.mjs');
+    await build(functionEsbuildOptions(ROOT, route.entry, file));
+    bundles.push({
+      id,
+      file,
+      bytes: (await stat(file)).size,
+      mapBytes: (await stat(`${file}.map`)).size,
+      initMs: [],
+    });
+  }
+  const env = functionEnvironment();
+  for (const bundle of bundles) await initMs(shim, bundle.file, env);
+  for (let i = 0; i < RUNS; i++) {
+    for (const bundle of bundles) bundle.initMs.push(await initMs(shim, bundle.file, env));
+  }
+
+  console.log(
+    `module init over ${RUNS} fresh processes each, Node ${process.version}, ${FUNCTION_NODE_OPTIONS}`,
+  );
+  console.log('function     minified   source map   init p50   init p90');
+  for (const bundle of bundles) {
+    console.log(
+      [
+        bundle.id.padEnd(12),
+        kb(bundle.bytes).padStart(8),
+        kb(bundle.mapBytes).padStart(12),
+        ms(percentile(bundle.initMs, 50)).padStart(10),
+        ms(percentile(bundle.initMs, 90)).padStart(10),
+      ].join(' '),
+    );
+  }
+  const [chat, history] = bundles;
+  if (chat && history) {
+    console.log(
+      `PostChat / GetHistory: size ${ratio(chat.bytes, history.bytes)}, init p50 ${ratio(
+        percentile(chat.initMs, 50),
+        percentile(history.initMs, 50),
+      )}, p90 ${ratio(percentile(chat.initMs, 90), percentile(history.initMs, 90))}`,
+    );
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
