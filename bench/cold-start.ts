@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_NODE_OPTIONS, functionEsbuildOptions } from '../lib/constructs/function-bundling';
-import { queues, routes, tables } from '../lib/resources';
+import { queues, routes, stopInboxes, tables } from '../lib/resources';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const FUNCTIONS = ['PostChat', 'GetHistory'] as const;
@@ -44,6 +44,7 @@ function functionEnvironment(): Record<string, string> {
     USER_POOL_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench',
     NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+    [stopInboxes.envVar]: 'bench-stop-',
   };
   for (const table of tables) env[table.envVar] = table.id;
   for (const queue of queues)

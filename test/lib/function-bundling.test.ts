@@ -51,6 +51,7 @@ describe('the PostChat bundle', () => {
       CHAT_TABLE_NAME: 'ChatTable',
       FLEET_TABLE_NAME: 'FleetTable',
       TURN_WRITES_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/TurnWritesQueue',
+      STOP_INBOX_PREFIX: 'chat-stop-',
       USER_POOL_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test',
       USER_POOL_CLIENT_ID: 'test',
     };

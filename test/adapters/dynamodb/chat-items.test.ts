@@ -91,7 +91,7 @@ describe('turn items', () => {
     const replacing = finishTurnUpdate(turn, outcome, true);
     expect(plain.ConditionExpression).toBe('attribute_not_exists(#pk) OR #status = :in_progress');
     expect(replacing.ConditionExpression).toContain(':interrupted');
-    expect(plain.UpdateExpression).toMatch(/ REMOVE #inflight$/);
+    expect(plain.UpdateExpression).toMatch(/ REMOVE #inflight, #stop_inbox$/);
     expect(plain.UpdateExpression).toContain('#user_message = if_not_exists(#user_message, :user_message)');
   });
 });
