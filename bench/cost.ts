@@ -5,8 +5,9 @@
  * projections and table class of the synthesized stack. Priced at 200M turns/day (prices in
  * bench/cost/prices.ts), with the levers, the quotas at the peak, and bench/results/cost.json.
  * Quicker runs: COST_TURNS=2 COST_ANSWER_TOKENS=100 (bench/cost/scenario.ts lists the knobs).
+ * COST_BASELINE=<an earlier cost.json> adds the measured change of every component since that run.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../local/repo-root';
 import { leverRows } from './cost/levers';
@@ -22,7 +23,7 @@ import {
   turnQuantities,
 } from './cost/quantities';
 import { quotaRows } from './cost/quotas';
-import { renderText, resultJson } from './cost/report';
+import { renderBaseline, renderText, resultJson } from './cost/report';
 import { scenarioFromEnv, TARGET } from './cost/scenario';
 
 const startedAt = performance.now();
@@ -79,7 +80,13 @@ try {
   await stack.stop();
 }
 console.log(renderText(report));
+const json = resultJson(report);
+const baselinePath = process.env.COST_BASELINE;
+if (baselinePath) {
+  const baseline = JSON.parse(await readFile(baselinePath, 'utf8')) as typeof json;
+  console.log(`\n${renderBaseline(baseline, json, baselinePath)}`);
+}
 const results = join(REPO_ROOT, 'bench', 'results');
 await mkdir(results, { recursive: true });
-await writeFile(join(results, 'cost.json'), `${JSON.stringify(resultJson(report), null, 2)}\n`);
+await writeFile(join(results, 'cost.json'), `${JSON.stringify(json, null, 2)}\n`);
 console.log('\nWrote bench/results/cost.json');

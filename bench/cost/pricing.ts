@@ -86,7 +86,6 @@ export function price(input: PricingInput): Costs {
   const dailyUsd = (daily: DailyQuantities) =>
     lambdaUsd(daily.gbSeconds, daily.invocations) +
     requestsUsd(daily.dynamodb, config) +
-    storageMonthUsd(daily.dynamodb, config) / DAYS_PER_MONTH +
     logsUsd(daily.logBytes);
 
   const monthlyOutGb = (turn.cloudfront.bytesOut * turnsPerMonth) / GB;

@@ -78,7 +78,8 @@ export function quotaRows(input: QuotaInput): QuotaRow[] {
     quota: 'Lambda scaling rate (per function)',
     limit: LAMBDA_BURST_PER_10_SECONDS,
     needed: Math.ceil(chatConcurrency),
-    unit: 'environments per 10 s',
+    // (the limit is a rate: the row says how long the ramp to `needed` takes)
+    unit: `environments, reached at +${LAMBDA_BURST_PER_10_SECONDS.toLocaleString('en-US')} per 10 s`,
     status: 'plan',
     note: `from cold, PostChat reaches its peak concurrency in ${Math.ceil(chatConcurrency / LAMBDA_BURST_PER_10_SECONDS) * 10} s: ramp launch traffic no faster`,
   });

@@ -166,14 +166,23 @@ export function renderText(report: Report): string {
   );
   out.push(
     table(
-      ['lever', 'change', 'state', '$/1M turns saved', '$/day saved', '$/1M after', 'method'],
+      [
+        'lever',
+        'change',
+        'state',
+        '$/1M turns saved',
+        '$/day saved',
+        'storage $/day saved after 3 y',
+        '$/1M after',
+        'method',
+      ],
       report.levers.map((row) => [
         row.lever,
         row.change,
         row.inCode ? 'in the code' : 'next',
-        usd(row.savingPerMillionTurns, 3),
-        usd(row.savingPerDay) +
-          (row.lever === 'Standard-IA' ? ` (3 y: ${usd(row.savingPerDayAfterThreeYears ?? 0)}/day)` : ''),
+        row.savingPerMillionTurns === undefined ? '—' : usd(row.savingPerMillionTurns, 3),
+        row.savingPerDay === undefined ? '—' : usd(row.savingPerDay),
+        row.savingPerDayAfterThreeYears === undefined ? '—' : usd(row.savingPerDayAfterThreeYears),
         usd(row.totalPerMillionTurns, 3),
         row.method,
       ]),
@@ -250,4 +259,48 @@ export function resultJson(report: Report) {
     raise_before_launch: raiseList(report.quotas),
     unattributed: measurement.unattributed,
   };
+}
+
+type ResultJson = ReturnType<typeof resultJson>;
+
+/**
+ * Measured savings: today's run against an earlier cost.json (COST_BASELINE=path), e.g. one from before
+ * a change landed; the change in each component is what that change did, measured on both sides.
+ */
+export function renderBaseline(baseline: ResultJson, current: ResultJson, path: string): string {
+  const rows = COMPONENTS.map((c) => {
+    const before = baseline.components[c] ?? 0;
+    const now = current.components[c] ?? 0;
+    return [c, usd(before, 3), usd(now, 3), usd(now - before, 3)];
+  });
+  rows.push(
+    [
+      'total',
+      usd(baseline.usd_per_million_turns, 3),
+      usd(current.usd_per_million_turns, 3),
+      usd(current.usd_per_million_turns - baseline.usd_per_million_turns, 3),
+    ],
+    [
+      'DynamoDB requests per turn',
+      num(baseline.dynamodb_requests_per_turn, 1),
+      num(current.dynamodb_requests_per_turn, 1),
+      num(current.dynamodb_requests_per_turn - baseline.dynamodb_requests_per_turn, 1),
+    ],
+    [
+      'log bytes per turn',
+      num(baseline.per_turn.log_events.bytes),
+      num(current.per_turn.log_events.bytes),
+      num(current.per_turn.log_events.bytes - baseline.per_turn.log_events.bytes),
+    ],
+    [
+      'SSE content frames per turn',
+      num(baseline.per_turn.sse_content_frames),
+      num(current.per_turn.sse_content_frames),
+      num(current.per_turn.sse_content_frames - baseline.per_turn.sse_content_frames),
+    ],
+  );
+  return [
+    `Measured change against ${path} (generated ${baseline.generated_at}), $ per 1M turns`,
+    table(['component', 'baseline', 'now', 'change'], rows),
+  ].join('\n');
 }

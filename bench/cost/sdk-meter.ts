@@ -157,7 +157,11 @@ export class SdkMeter {
     const text = bodyText(request.body);
     const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
     const service = serviceOf(target);
-    const resource = typeof body.TableName === 'string' ? body.TableName : body.QueueUrl;
+    // Batch calls name their tables in RequestItems (this app's batches touch one table each).
+    const batchTables =
+      typeof body.RequestItems === 'object' && body.RequestItems ? Object.keys(body.RequestItems) : [];
+    const resource =
+      typeof body.TableName === 'string' ? body.TableName : (body.QueueUrl ?? batchTables.join('+'));
     const call: MeteredCall = {
       phase: this.phase,
       service,
