@@ -41,6 +41,8 @@ export interface DynamoDbTotals extends Units {
   readonly byTarget: Record<string, Units>;
   /** Requests by operation and item kind, e.g. `GetItem STOP`, `Query byConversation`. */
   readonly byOperation: Record<string, number>;
+  /** Requests by command type, table and index, e.g. `Query ChatTable.byConversation`. */
+  readonly byCommand: Record<string, number>;
   /** By table: what the calls left stored. */
   readonly storage: Record<string, Storage>;
   /** Largest item seen per item kind, in bytes. */
@@ -115,6 +117,7 @@ export function emptyTotals(): DynamoDbTotals {
     wru: 0,
     byTarget: {},
     byOperation: {},
+    byCommand: {},
     storage: {},
     largestItems: {},
   };
@@ -228,6 +231,8 @@ export function dynamodbTotals(
     const label = call.index ?? (table && key ? itemKind(table, key) : (call.resource ?? ''));
     totals.byOperation[`${call.operation} ${label}`] =
       (totals.byOperation[`${call.operation} ${label}`] ?? 0) + 1;
+    const command = `${call.operation} ${call.resource ?? '?'}${call.index ? `.${call.index}` : ''}`;
+    totals.byCommand[command] = (totals.byCommand[command] ?? 0) + 1;
     add(totals, call.resource ?? 'unknown', { requests: 1 });
     for (const effect of call.effects) priceEffect(totals, config, effect);
   }
@@ -239,6 +244,7 @@ export function dynamodbTotals(
     const table = stopChecks[0]?.resource ?? Object.keys(config.tables)[0] ?? 'unknown';
     add(totals, table, { requests: polls, rru: polls });
     totals.byOperation['GetItem STOP (computed)'] = polls;
+    totals.byCommand[`GetItem ${table} (computed)`] = polls;
   }
   priceStorage(totals, config, dynamodb, at);
   return totals;
@@ -258,6 +264,7 @@ export function scaleTotals(totals: DynamoDbTotals, factor: number): DynamoDbTot
     ...scale(totals),
     byTarget: Object.fromEntries(Object.entries(totals.byTarget).map(([key, units]) => [key, scale(units)])),
     byOperation: Object.fromEntries(Object.entries(totals.byOperation).map(([key, n]) => [key, n * factor])),
+    byCommand: Object.fromEntries(Object.entries(totals.byCommand).map(([key, n]) => [key, n * factor])),
     storage: Object.fromEntries(
       Object.entries(totals.storage).map(([key, storage]) => [
         key,

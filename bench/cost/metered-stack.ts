@@ -187,7 +187,7 @@ export class MeteredStack {
       // The first scrapes of a fresh stack may miss their time-out while connections open: tick again.
       const safe = await this.safeServersPerView();
       if (safe.length === shards.length && safe.every((count) => count >= this.serversPerShard)) return;
-      if (attempt === 3) throw new Error(`Fleet views not all healthy after 3 ticks: ${safe.join(',')}`);
+      if (attempt === 5) throw new Error(`Fleet views not all healthy after 5 ticks: ${safe.join(',')}`);
     }
   }
 

@@ -92,6 +92,8 @@ export interface LogTotals {
   metricLines: number;
   /** Computed (platformLogBytes), included in `bytes`. */
   platformBytes: number;
+  /** Lines and bytes by log message or EMF metrics (measured). */
+  byLabel: Record<string, { lines: number; bytes: number }>;
 }
 
 function logTotals(
@@ -108,12 +110,20 @@ function logTotals(
     );
     kept = lines.filter((line) => line.kind !== 'log' || line === largest);
   }
+  const byLabel: LogTotals['byLabel'] = {};
+  for (const line of kept) {
+    const entry = byLabel[line.label] ?? { lines: 0, bytes: 0 };
+    entry.lines += 1;
+    entry.bytes += line.bytes;
+    byLabel[line.label] = entry;
+  }
   return {
     lines: kept.length,
     bytes: kept.reduce((sum, line) => sum + line.bytes, 0) + platformBytes,
     appLines: kept.filter((line) => line.kind === 'log').length,
     metricLines: kept.filter((line) => line.kind === 'metric').length,
     platformBytes,
+    byLabel,
   };
 }
 
@@ -139,6 +149,8 @@ export interface TurnQuantities {
   readonly gbSeconds: number;
   readonly dynamodb: DynamoDbTotals;
   readonly sqsRequests: number;
+  /** SQS calls by operation (measured). */
+  readonly sqsCalls: Readonly<Record<string, number>>;
   readonly logs: LogTotals;
   readonly contentFrames: number;
   readonly cloudfront: {
@@ -147,6 +159,26 @@ export interface TurnQuantities {
     readonly bytesToOrigin: number;
   };
   readonly answerChars: number;
+}
+
+function meanCounts(lists: readonly (readonly string[])[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const list of lists)
+    for (const name of list) counts[name] = (counts[name] ?? 0) + 1 / Math.max(1, lists.length);
+  return counts;
+}
+
+function meanByLabel(entries: readonly LogTotals['byLabel'][]): LogTotals['byLabel'] {
+  const out: LogTotals['byLabel'] = {};
+  for (const byLabel of entries) {
+    for (const [label, { lines, bytes }] of Object.entries(byLabel)) {
+      const entry = out[label] ?? { lines: 0, bytes: 0 };
+      entry.lines += lines / entries.length;
+      entry.bytes += bytes / entries.length;
+      out[label] = entry;
+    }
+  }
+  return out;
 }
 
 const mean = (values: readonly number[]) =>
@@ -200,12 +232,16 @@ export function turnQuantities(measurement: Measurement, config: ModelConfig): T
     gbSeconds: (config.postChatMemoryMb / 1024) * (durationMs / 1000),
     dynamodb,
     sqsRequests: mean(turns.map((turn) => sqsRequests(turn.calls))),
+    sqsCalls: meanCounts(
+      turns.map((turn) => turn.calls.filter((call) => call.service === 'sqs').map((call) => call.operation)),
+    ),
     logs: {
       lines: mean(logs.map((log) => log.lines)),
       bytes: mean(logs.map((log) => log.bytes)),
       appLines: mean(logs.map((log) => log.appLines)),
       metricLines: mean(logs.map((log) => log.metricLines)),
       platformBytes: mean(logs.map((log) => log.platformBytes)),
+      byLabel: meanByLabel(logs.map((log) => log.byLabel)),
     },
     contentFrames: mean(sse.map((entry) => entry.frames)),
     cloudfront: {

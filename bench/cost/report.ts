@@ -247,6 +247,7 @@ export function resultJson(report: Report) {
       bytes_to_client: turn.cloudfront.bytesOut,
       bytes_to_origin: turn.cloudfront.bytesToOrigin,
       sqs_requests: turn.sqsRequests,
+      sqs_calls: turn.sqsCalls,
     },
     heartbeat: {
       shards: report.deployment.heartbeat.shards,
