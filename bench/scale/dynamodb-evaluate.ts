@@ -1,4 +1,6 @@
 /** Evaluates parsed DynamoDB expressions against plain items (DocumentClient values). */
+
+import type { Item } from '../shared/dynamodb-size';
 import {
   type Condition,
   ExpressionError,
@@ -7,7 +9,6 @@ import {
   type PathSegment,
   type UpdateAction,
 } from './dynamodb-expressions';
-import type { Item } from './dynamodb-size';
 
 type Value = unknown;
 type Mutable = Record<string, Value>;

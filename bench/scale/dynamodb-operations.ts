@@ -8,6 +8,14 @@ import {
   DynamoDBServiceException,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type Item,
+  itemBytes,
+  MAX_ITEM_BYTES,
+  readUnits,
+  SizeError,
+  writeUnits,
+} from '../shared/dynamodb-size';
 import { applyUpdate, clone, deepFreeze, evaluate, getPath, project } from './dynamodb-evaluate';
 import {
   type Condition,
@@ -18,7 +26,6 @@ import {
   parseProjection,
   parseUpdate,
 } from './dynamodb-expressions';
-import { type Item, itemBytes, MAX_ITEM_BYTES, readUnits, SizeError, writeUnits } from './dynamodb-size';
 
 export interface TableSpec {
   readonly name: string;

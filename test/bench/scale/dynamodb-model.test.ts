@@ -9,9 +9,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { DynamoDbServerRegistry } from '../../../adapters/dynamodb/server-registry';
 import { DynamoDbModel } from '../../../bench/scale/dynamodb-model';
-import { itemBytes, readUnits, valueBytes, writeUnits } from '../../../bench/scale/dynamodb-size';
 import { Random } from '../../../bench/scale/random';
 import { VirtualTime } from '../../../bench/scale/virtual-time';
+import { itemBytes, readUnits, valueBytes, writeUnits } from '../../../bench/shared/dynamodb-size';
 import { bucketOf } from '../../../domain/fleet-shards';
 
 const EPOCH = Date.UTC(2027, 0, 4, 9, 0, 0);
