@@ -5,6 +5,7 @@
  * Storage enters the per-turn figure as the first month of what a turn leaves stored (with PITR); the
  * run-rate of all history kept after 1 and 3 years is given per day beside it.
  */
+import { FUNCTION_OBSERVABILITY } from '../../lib/constructs/function-observability';
 import type { DynamoDbTotals } from './dynamodb-totals';
 import { DAYS_PER_MONTH, GB, PRICES, tieredCost } from './prices';
 import type { DailyQuantities, ModelConfig, TurnQuantities } from './quantities';
@@ -100,7 +101,9 @@ export function price(input: PricingInput): Costs {
       (turn.cloudfront.requests * PRICES.cloudfront.usdPerMillionHttpsRequests) / 1e6 +
       (turn.cloudfront.bytesOut / GB) * usdPerGbOut +
       (turn.cloudfront.bytesToOrigin / GB) * PRICES.cloudfront.toOriginUsdPerGb,
-    'X-Ray': (PRICES.xray.defaultSampledShare * PRICES.xray.usdPerMillionTracesRecorded) / 1e6,
+    'X-Ray': FUNCTION_OBSERVABILITY.activeTracing
+      ? (PRICES.xray.defaultSampledShare * PRICES.xray.usdPerMillionTracesRecorded) / 1e6
+      : 0,
   };
   const fixedPerDay = {
     'CloudWatch metrics': (input.metricSeries * PRICES.cloudwatch.usdPerMetricMonth) / DAYS_PER_MONTH,

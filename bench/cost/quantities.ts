@@ -4,8 +4,10 @@
  * requests, log bytes, and bytes through CloudFront. Measured unless a lever says otherwise; the few
  * computed pieces are named where they are made.
  */
+
 import { ENTITLEMENTS } from '../../contract/entitlements';
 import { sseData } from '../../functions/http/sse';
+import { FUNCTION_OBSERVABILITY } from '../../lib/constructs/function-observability';
 import { backgroundFunctions, routes } from '../../lib/resources';
 import type { Settings } from '../../settings/settings';
 import { type DynamoDbConfig, type DynamoDbTotals, dynamodbTotals, scaleTotals } from './dynamodb-totals';
@@ -61,8 +63,12 @@ export function deploymentOf(settings: Settings, scenario: Scenario): Deployment
   };
 }
 
-/** Computed: Lambda's own JSON log events per invocation (platform.start and platform.report). */
+/**
+ * Computed: Lambda's own JSON log events per invocation (platform.start and platform.report), which are
+ * INFO: none at a system log level of WARN or above (lib/constructs/function-observability.ts).
+ */
 export function platformLogBytes(memoryMb: number, durationMs: number): number {
+  if (!['DEBUG', 'INFO', 'TRACE'].includes(FUNCTION_OBSERVABILITY.systemLogLevel)) return 0;
   const requestId = '8f5d6a3e-2b1c-4d7e-9a0f-6b3c2d1e0f4a';
   const tracing = {
     spanId: '4f1b2c3d5e6f7a8b',

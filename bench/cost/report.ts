@@ -111,7 +111,7 @@ export function renderText(report: Report): string {
         ],
         [
           'log events / bytes',
-          `${num(turn.logs.lines, 1)} lines (${num(turn.logs.appLines, 1)} app, ${num(turn.logs.metricLines, 1)} EMF) + 2 platform = ${num(turn.logs.bytes)} B`,
+          `${num(turn.logs.lines, 1)} lines (${num(turn.logs.appLines, 1)} app, ${num(turn.logs.metricLines, 1)} EMF) + platform ${num(turn.logs.platformBytes)} B = ${num(turn.logs.bytes)} B`,
         ],
         [
           'SSE content frames / bytes to the client',

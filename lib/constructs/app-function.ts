@@ -16,6 +16,7 @@ import {
   type TableDefinition,
 } from '../resources';
 import { FUNCTION_BUNDLING, FUNCTION_NODE_OPTIONS } from './function-bundling';
+import { FUNCTION_OBSERVABILITY } from './function-observability';
 
 /**
  * DynamoDB actions per access level. Explicit lists rather than `grantReadData`/`grantReadWriteData`:
@@ -69,7 +70,8 @@ export interface AppFunctionProps {
  * The one way this app builds a Lambda function. Fixed defaults:
  * - Node.js 22 on arm64 (nodejs20.x is deprecated; arm64 is cheaper per GB-second);
  * - ESM bundle built by the local esbuild (no Docker), minified, with source maps enabled at run time;
- * - X-Ray tracing, JSON logs into an explicit log group kept one month.
+ * - JSON logs into an explicit log group kept one month; tracing and Lambda's own log lines as
+ *   function-observability.ts says.
  *
  * `bindTable` / `bindQueue` grant least privilege and set the env var the handler reads, in one call,
  * so a grant and its variable can never drift apart.
@@ -94,12 +96,10 @@ export class AppFunction extends NodejsFunction {
       timeout: props.timeout,
       memorySize: props.memorySize,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      tracing: Tracing.ACTIVE,
+      tracing: FUNCTION_OBSERVABILITY.activeTracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
-      // Lambda's own START/END/REPORT lines are INFO: at 200M turns a day they would cost more than the
-      // app's logs. Durations and memory are in the platform's metrics anyway.
-      systemLogLevelV2: SystemLogLevel.WARN,
+      systemLogLevelV2: SystemLogLevel[FUNCTION_OBSERVABILITY.systemLogLevel],
       environment: {
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         [SETTINGS.serviceName.variable]: props.serviceName,

@@ -36,7 +36,7 @@ beforeAll(setUpStatelessStack);
 afterAll(tearDownStatelessStack);
 
 describe('StatelessStack functions', () => {
-  it('creates one function per route and background function, nodejs22.x arm64, tracing, JSON logs', () => {
+  it('creates one function per route and background function, nodejs22.x arm64, JSON logs', () => {
     for (const definition of [...routes, ...backgroundFunctions]) {
       const properties = functionProperties(definition.id);
 
@@ -45,7 +45,8 @@ describe('StatelessStack functions', () => {
       expect(properties.Handler, definition.id).toBe('index.handler');
       expect(properties.Timeout, definition.id).toBe(definition.timeoutSeconds);
       expect(properties.MemorySize, definition.id).toBe(definition.memoryMb);
-      expect(properties.TracingConfig, definition.id).toEqual({ Mode: 'Active' });
+      // Nothing is instrumented, so active tracing would bill for Lambda's own segments only.
+      expect(properties.TracingConfig?.Mode, definition.id).not.toBe('Active');
       expect(properties.LoggingConfig.LogFormat, definition.id).toBe('JSON');
       expect(properties.LoggingConfig.LogGroup, definition.id).toBeDefined();
       expect(properties.LoggingConfig.SystemLogLevel, definition.id).toBe('WARN');
