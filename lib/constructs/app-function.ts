@@ -68,7 +68,7 @@ export interface AppFunctionProps {
 
 /**
  * The one way this app builds a Lambda function. Fixed defaults:
- * - Node.js 22 on arm64 (nodejs20.x is deprecated; arm64 is cheaper per GB-second);
+ * - Node.js 24 on arm64 (the runtime npm scripts run on here; arm64 is cheaper per GB-second);
  * - ESM bundle built by the local esbuild (no Docker), minified, with source maps enabled at run time;
  * - JSON logs into an explicit log group kept one month; tracing and Lambda's own log lines as
  *   function-observability.ts says.
@@ -91,7 +91,7 @@ export class AppFunction extends NodejsFunction {
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,

@@ -30,7 +30,7 @@ export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 export const FUNCTION_BUNDLING = {
   forceDockerBundling: false,
   format: OutputFormat.ESM,
-  target: 'node22',
+  target: 'node24',
   // Prefer the ES module builds of dependencies (the AWS SDK ships both): better tree shaking.
   mainFields: ['module', 'main'],
   banner: ESM_REQUIRE_BANNER,

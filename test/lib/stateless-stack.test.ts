@@ -36,11 +36,11 @@ beforeAll(setUpStatelessStack);
 afterAll(tearDownStatelessStack);
 
 describe('StatelessStack functions', () => {
-  it('creates one function per route and background function, nodejs22.x arm64, JSON logs', () => {
+  it('creates one function per route and background function, nodejs24.x arm64, JSON logs', () => {
     for (const definition of [...routes, ...backgroundFunctions]) {
       const properties = functionProperties(definition.id);
 
-      expect(properties.Runtime, definition.id).toBe('nodejs22.x');
+      expect(properties.Runtime, definition.id).toBe('nodejs24.x');
       expect(properties.Architectures, definition.id).toEqual(['arm64']);
       expect(properties.Handler, definition.id).toBe('index.handler');
       expect(properties.Timeout, definition.id).toBe(definition.timeoutSeconds);
