@@ -30,6 +30,7 @@ export interface Settings {
   readonly maxPromptChars: number;
   readonly maxStoredAnswerChars: number;
   readonly maxAnswerTokens: number;
+  readonly maxAnswerBytes: number;
   readonly maxTurnSeconds: number;
   readonly contextTokenBudget: number;
   readonly contextTurnsToRead: number;

@@ -227,6 +227,20 @@ export const SETTINGS: SettingsTable = {
     readBy: ['PostChat'],
     kind: 'tuning',
   },
+  maxAnswerBytes: {
+    variable: 'MAX_ANSWER_BYTES',
+    // With the longest prompt (32,000 characters, ≤ 128 KB) a turn item stays far below DynamoDB's
+    // 400 KB, and a parked turn below SQS's 256 KB message, even uncompressed.
+    parse: checked(positiveInteger, (value) => {
+      if (value > 120_000)
+        throw new Error('must be at most 120000, so a turn fits in one item and one message');
+      return value;
+    }),
+    default: 100_000,
+    doc: 'longest answer kept, in UTF-8 bytes: a longer one is cut there and the turn ends failed (`answer_too_long`)',
+    readBy: ['PostChat'],
+    kind: 'tuning',
+  },
   maxTurnSeconds: {
     variable: 'MAX_TURN_SECONDS',
     parse: positiveNumber,

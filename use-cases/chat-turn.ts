@@ -21,6 +21,8 @@ export interface ChatConfig {
   readonly contextTurnsToRead: number;
   /** Cap on the answer's length (max_tokens). */
   readonly maxAnswerTokens: number;
+  /** Cap on the answer kept, in UTF-8 bytes: what one item (and one parked message) can hold. */
+  readonly maxAnswerBytes: number;
   /** From sending the request to the first content token, per server tried. */
   readonly firstTokenTimeoutMs: number;
   /** Wall-time cap of a whole turn: a stream that runs longer is cut and the turn marked failed. */

@@ -22,6 +22,7 @@ export async function* streamTurn(
   release: () => void,
 ): AsyncGenerator<TurnEvent> {
   let answer = '';
+  let answerBytes = 0;
   let finishReason: string | undefined;
   let usage: TokenUsage | undefined;
   try {
@@ -29,6 +30,15 @@ export async function* streamTurn(
     while (chunk) {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (chunk.type === 'content') {
+        const bytes = Buffer.byteLength(chunk.text);
+        if (answerBytes + bytes > deps.config.maxAnswerBytes) {
+          // More than one item can hold: keep and show what fits, then end the turn failed, never completed.
+          const fits = utf8Prefix(chunk.text, deps.config.maxAnswerBytes - answerBytes);
+          answer += fits;
+          if (fits) yield { type: 'content', text: fits };
+          throw new DomainError('answer_too_long', 'The answer was too long to keep and was cut off.');
+        }
+        answerBytes += bytes;
         answer += chunk.text;
         yield { type: 'content', text: chunk.text };
       } else {
@@ -107,4 +117,17 @@ export async function finishTurn(
     await deps.writeQueue.enqueue({ turn, outcome: full });
     return false;
   }
+}
+
+/** The longest prefix of `text` whose UTF-8 form fits in `maxBytes`, cut between code points. */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }

@@ -83,6 +83,7 @@ export function createChatService(
       contextTokenBudget: settings.contextTokenBudget,
       contextTurnsToRead: settings.contextTurnsToRead,
       maxAnswerTokens: settings.maxAnswerTokens,
+      maxAnswerBytes: settings.maxAnswerBytes,
       firstTokenTimeoutMs: settings.firstTokenTimeoutMs,
       maxTurnMs: maxTurnMs(settings),
       stopPollMs: settings.stopPollMs,

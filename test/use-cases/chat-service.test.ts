@@ -130,6 +130,7 @@ function service(
       contextTokenBudget: 1000,
       contextTurnsToRead: 10,
       maxAnswerTokens: 256,
+      maxAnswerBytes: 100_000,
       firstTokenTimeoutMs: 2000,
       maxTurnMs: 20_000,
       stopPollMs: 50,

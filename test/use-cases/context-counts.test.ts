@@ -74,6 +74,7 @@ function service(contextTokenBudget: number) {
       contextTokenBudget,
       contextTurnsToRead: 10,
       maxAnswerTokens: 256,
+      maxAnswerBytes: 100_000,
       firstTokenTimeoutMs: 2000,
       maxTurnMs: 20_000,
       stopPollMs: 50,

@@ -1,0 +1,119 @@
+/**
+ * An answer longer than a turn can hold, through ChatService on dynalite and a simulated
+ * OpenAI-compatible server: cut at MAX_ANSWER_BYTES, kept and shown up to there, never completed.
+ */
+import { randomUUID } from 'node:crypto';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
+import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
+import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
+import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
+import { SqsStopInbox } from '../../adapters/sqs/stop-inbox';
+import { DomainError } from '../../domain/errors';
+import { type ServerSelector, systemClock } from '../../domain/ports';
+import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
+import { ChatService, type TurnEvent } from '../../use-cases/start-turn';
+import { utf8Prefix } from '../../use-cases/stream-turn';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const noSqs = new SQSClient({
+  endpoint: 'http://127.0.0.1:9',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  maxAttempts: 1,
+});
+
+let db: TestDynamoDb;
+let gpu: SimulatedServerHandle;
+let repository: DynamoDbTurnRepository;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
+  gpu = await startSimulatedServer({
+    id: 'gpu-a',
+    tokensPerSecond: 400,
+    answerTokens: 400,
+    timeToFirstTokenMs: 5,
+  });
+});
+
+afterAll(async () => {
+  await gpu?.close();
+  await db?.close();
+});
+
+function service(maxAnswerBytes: number) {
+  const selector: ServerSelector = {
+    attempts: 1,
+    pick: async () => ({ id: gpu.id, baseUrl: gpu.baseUrl }),
+    overloaded: () => new DomainError('overloaded', 'busy'),
+    release: () => undefined,
+  };
+  return new ChatService({
+    repository,
+    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
+    admission: { admit: async () => selector },
+    writeQueue: {
+      enqueue: async () => {
+        throw new Error('no write should be parked here');
+      },
+    },
+    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
+    // No SQS here: the inbox is unavailable and stops would poll the flag (none are sent).
+    stopInbox: new SqsStopInbox(noSqs, { prefix: 'test-stop-', clock: systemClock, log }),
+    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
+    clock: systemClock,
+    log,
+    config: {
+      model: 'local-llm',
+      contextTokenBudget: 1000,
+      contextTurnsToRead: 10,
+      maxAnswerTokens: 256,
+      maxAnswerBytes,
+      firstTokenTimeoutMs: 2000,
+      maxTurnMs: 20_000,
+      stopPollMs: 50,
+    },
+  });
+}
+
+describe('an answer longer than a turn can hold', () => {
+  it('is cut at the byte cap: shown and stored up to there, the upstream closed, the turn failed', async () => {
+    const userId = randomUUID();
+    const abortedBefore = gpu.stats().aborted;
+    const turn = await service(600).begin(
+      { userId, tier: 'free' },
+      { prompt: 'Tell me everything.', stream: true },
+    );
+    let shown = '';
+    let last: TurnEvent | undefined;
+    for await (const event of turn.events()) {
+      if (event.type === 'content') shown += event.text;
+      last = event;
+    }
+    expect(last).toMatchObject({ type: 'error', stored: true, error: { code: 'answer_too_long' } });
+    expect(Buffer.byteLength(shown)).toBeLessThanOrEqual(600);
+    expect(Buffer.byteLength(shown)).toBeGreaterThan(500);
+    await expect.poll(() => gpu.stats().aborted).toBeGreaterThan(abortedBefore);
+    const stored = await repository.getTurn(userId, turn.messageId);
+    expect(stored).toMatchObject({
+      status: 'failed',
+      errorCode: 'answer_too_long',
+      assistantResponse: shown,
+    });
+  });
+});
+
+describe('utf8Prefix', () => {
+  it('cuts between code points, never inside one', () => {
+    expect(utf8Prefix('abc', 2)).toBe('ab');
+    expect(utf8Prefix('aé', 2)).toBe('a'); // é is 2 bytes
+    expect(utf8Prefix('日本語', 7)).toBe('日本');
+    expect(utf8Prefix('a🙂b', 4)).toBe('a'); // the emoji is 4 bytes and 2 UTF-16 units
+    expect(utf8Prefix('a🙂b', 5)).toBe('a🙂');
+    expect(utf8Prefix('', 10)).toBe('');
+  });
+});
