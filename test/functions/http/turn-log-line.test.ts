@@ -61,5 +61,16 @@ describe('the log lines of one streamed turn', () => {
       context_turns: 2,
       context_tokens: 300,
     });
+    // Nothing every line of the function would repeat (its ARN, name, memory, sampling rate, a trace id).
+    expect(ended).toMatchObject({ level: 'INFO', service: 'chat', timestamp: expect.any(String) });
+    for (const key of [
+      'function_arn',
+      'function_name',
+      'function_memory_size',
+      'sampling_rate',
+      'xray_trace_id',
+    ]) {
+      expect(ended, key).not.toHaveProperty(key);
+    }
   });
 });
