@@ -25,7 +25,7 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
     const caller = await verify(event);
     const request = parseChatHttpRequest(event, limits);
     const turn = await beginTurn(chat, caller, request);
-    return await respondWithTurn(turn, request, caller, receivedAt);
+    return await respondWithTurn(turn, request, caller, receivedAt, settings.sseFlushMs);
   } catch (error) {
     return errorResult(error, logger);
   }

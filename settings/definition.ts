@@ -31,6 +31,7 @@ export interface Settings {
   readonly maxStoredAnswerChars: number;
   readonly maxAnswerTokens: number;
   readonly maxAnswerBytes: number;
+  readonly sseFlushMs: number;
   readonly maxTurnSeconds: number;
   readonly contextTokenBudget: number;
   readonly contextTurnsToRead: number;

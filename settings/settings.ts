@@ -241,6 +241,14 @@ export const SETTINGS: SettingsTable = {
     readBy: ['PostChat'],
     kind: 'tuning',
   },
+  sseFlushMs: {
+    variable: 'SSE_FLUSH_MS',
+    parse: nonNegativeNumber,
+    default: 100,
+    doc: 'after the first token (sent at once), tokens arriving within this long share one SSE frame (0: a frame per chunk)',
+    readBy: ['PostChat'],
+    kind: 'tuning',
+  },
   maxTurnSeconds: {
     variable: 'MAX_TURN_SECONDS',
     parse: positiveNumber,

@@ -14,6 +14,7 @@ import { recordAdmitted, recordParked, recordShed } from '../commons/metrics';
 import { mapError } from './errors';
 import { type HttpResult, json } from './event';
 import { SSE_DONE, sseData, sseEvent } from './sse';
+import { coalesceContent } from './sse-coalesce';
 
 /** A streamed result: middy pipes `body` into the response stream (stream.pipeline: backpressure). */
 export interface StreamResult {
@@ -47,6 +48,8 @@ export async function respondWithTurn(
   request: Pick<ChatRequest, 'stream' | 'prompt'>,
   caller: Caller,
   receivedAt: number,
+  /** SSE_FLUSH_MS: tokens arriving within it of the first one waiting share a frame (0: one per chunk). */
+  sseFlushMs = 0,
 ): Promise<ChatResult> {
   logger.appendKeys({ message_id: turn.messageId });
   if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
@@ -64,7 +67,9 @@ export async function respondWithTurn(
       context_estimated_turns: turn.opening.contextEstimatedTurns,
     }),
   };
-  return request.stream ? streamTurn(turn, receivedAt, line) : await collectTurn(turn, receivedAt, line);
+  return request.stream
+    ? streamTurn(turn, receivedAt, line, sseFlushMs)
+    : await collectTurn(turn, receivedAt, line);
 }
 
 /** What the turn's log line says besides its outcome. */
@@ -85,7 +90,7 @@ async function collectTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine)
  * Streaming: the frames come from an async generator, read by the response stream as it drains. The
  * first content chunk is already in hand, so headers, meta and the first token leave together.
  */
-function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine): StreamResult {
+function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine, flushMs: number): StreamResult {
   return {
     statusCode: 200,
     headers: {
@@ -94,12 +99,12 @@ function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine): Strea
       [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
       [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
-    body: Readable.from(sseFrames(turn, receivedAt, line), { objectMode: false }),
+    body: Readable.from(sseFrames(turn, receivedAt, line, flushMs), { objectMode: false }),
   };
 }
 
 /**
- * The SSE frames of one turn: `event: meta`, a `data: {"content":…}` per chunk, then `event: end` and
+ * The SSE frames of one turn: `event: meta`, a `data: {"content":…}` per flush (sse-coalesce.ts), then `event: end` and
  * `data: [DONE]`, or `event: error`. The turn's events are pulled by hand, not with for-await, so a
  * response stream torn down early does not return() the turn: a client that goes away is not signalled
  * on Lambda, and generation and the final write always run to the end, so a refresh finds the answer.
@@ -108,8 +113,9 @@ export async function* sseFrames(
   turn: ActiveTurn,
   receivedAt: number,
   line: TurnLine = {},
+  flushMs = 0,
 ): AsyncGenerator<string> {
-  const events = turn.events();
+  const events = coalesceContent(turn.events(), flushMs);
   let chars = 0;
   let finished = false;
   const onEvent = (event: TurnEvent): string => {
