@@ -79,7 +79,8 @@ beforeAll(async () => {
       answerTokens: ANSWER_TOKENS,
       timeToFirstTokenMs: 50,
     },
-    stackEnv: { INFERENCE_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) },
+    // These tests act after a number of content events, counted as tokens: one SSE frame per chunk.
+    stackEnv: { INFERENCE_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS), SSE_FLUSH_MS: '0' },
   });
 });
 
