@@ -27,6 +27,7 @@ interface Bundle {
   readonly bytes: number;
   readonly mapBytes: number;
   readonly initMs: number[];
+  readonly rssMb: number[];
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -52,20 +53,30 @@ function functionEnvironment(): Record<string, string> {
   return env;
 }
 
-/** One fresh process: install the shim, then time the import of the bundle alone. */
-async function initMs(shim: string, bundle: string, env: Record<string, string>): Promise<number> {
+/**
+ * One fresh process: install the shim, then time the import of the bundle alone; also the process's
+ * resident memory once initialised (what a 128 MB function has to hold before its first request).
+ */
+async function initRun(
+  shim: string,
+  bundle: string,
+  env: Record<string, string>,
+): Promise<{ ms: number; rssMb: number }> {
   const script = [
     `await import(${JSON.stringify(pathToFileURL(shim).href)});`,
     'const started = performance.now();',
     `await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
-    'process.stdout.write(String(performance.now() - started));',
+    'const ms = performance.now() - started;',
+    'process.stdout.write(JSON.stringify({ ms, rssMb: process.memoryUsage().rss / 2 ** 20 }));',
     // The handler module may hold sockets or timers open; the measurement is done.
     'process.exit(0);',
   ].join('\n');
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env });
-  const ms = Number(stdout);
-  if (!Number.isFinite(ms)) throw new Error(`Unexpected output from the init run: ${stdout}`);
-  return ms;
+  const parsed = JSON.parse(stdout) as { ms?: unknown; rssMb?: unknown };
+  if (typeof parsed.ms !== 'number' || typeof parsed.rssMb !== 'number') {
+    throw new Error(`Unexpected output from the init run: ${stdout}`);
+  }
+  return { ms: parsed.ms, rssMb: parsed.rssMb };
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
@@ -100,18 +111,23 @@ try {
       bytes: (await stat(file)).size,
       mapBytes: (await stat(`${file}.map`)).size,
       initMs: [],
+      rssMb: [],
     });
   }
   const env = functionEnvironment();
-  for (const bundle of bundles) await initMs(shim, bundle.file, env);
+  for (const bundle of bundles) await initRun(shim, bundle.file, env);
   for (let i = 0; i < RUNS; i++) {
-    for (const bundle of bundles) bundle.initMs.push(await initMs(shim, bundle.file, env));
+    for (const bundle of bundles) {
+      const measured = await initRun(shim, bundle.file, env);
+      bundle.initMs.push(measured.ms);
+      bundle.rssMb.push(measured.rssMb);
+    }
   }
 
   console.log(
     `module init over ${RUNS} fresh processes each, Node ${process.version}, ${FUNCTION_NODE_OPTIONS}`,
   );
-  console.log('function     minified   source map   init p50   init p90');
+  console.log('function     minified   source map   init p50   init p90   RSS after init');
   for (const bundle of bundles) {
     console.log(
       [
@@ -120,6 +136,7 @@ try {
         kb(bundle.mapBytes).padStart(12),
         ms(percentile(bundle.initMs, 50)).padStart(10),
         ms(percentile(bundle.initMs, 90)).padStart(10),
+        `${percentile(bundle.rssMb, 50).toFixed(0)} MB`.padStart(16),
       ].join(' '),
     );
   }
