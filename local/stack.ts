@@ -9,6 +9,7 @@
  * A process holds one stack: handler modules are cached, so a second stack in the same process
  * would keep the first one's clients. Tests that need several stacks spawn local/main.ts.
  */
+
 import { join, resolve } from 'node:path';
 import { createDocumentClient } from '../adapters/dynamodb/clients';
 import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
@@ -26,6 +27,7 @@ import {
   stopInboxes,
   tables,
 } from '../lib/resources';
+import { securityHeaders } from '../lib/security-headers';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
@@ -193,6 +195,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 3000,
       routes,
       staticDir: options.staticDir ?? join(REPO_ROOT, 'web'),
+      // The browser reaches cognito-local directly, as it reaches Cognito on AWS.
+      staticHeaders: securityHeaders([new URL(cognito.issuer).origin]),
       log,
       extraRoutes: [
         {

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
   /** Served for GET/HEAD paths no route claims; `index.html` at `/`. */
   readonly staticDir?: string;
+  /** Headers on every static file, as CloudFront's response-headers policy adds them. */
+  readonly staticHeaders?: Readonly<Record<string, string>>;
   readonly extraRoutes?: readonly ExtraRoute[];
   /** One call per invocation (and per notable event); defaults to a JSON line on stdout. */
   readonly log?: GatewayLogger;
@@ -114,7 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (staticDir !== undefined && (method === 'GET' || method === 'HEAD')) {
-      if (await serveStatic(staticDir, rawPath, method, res)) return;
+      if (await serveStatic(staticDir, rawPath, method, res, options.staticHeaders)) return;
     }
     req.resume();
     sendJson(res, 404, errorBody('not_found', `No route for ${method} ${rawPath}`));

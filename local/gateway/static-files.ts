@@ -22,6 +22,8 @@ export async function serveStatic(
   rawPath: string,
   method: string,
   res: ServerResponse,
+  /** Sent with every file (the security headers CloudFront adds on AWS). */
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<boolean> {
   let decoded: string;
   try {
@@ -37,6 +39,7 @@ export async function serveStatic(
     if (!info.isFile()) return false;
     const content = await readFile(file);
     res.writeHead(200, {
+      ...headers,
       'content-type': STATIC_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'content-length': String(content.length),
       'cache-control': 'no-store',

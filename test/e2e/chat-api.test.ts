@@ -156,6 +156,18 @@ describe('POST /chat', () => {
   });
 });
 
+describe('the web client', () => {
+  it('is served with the security headers CloudFront adds on AWS', async () => {
+    const response = await fetch(`${stack.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+  });
+});
+
 describe('authentication', () => {
   it.each([
     ['no token', () => ({})],

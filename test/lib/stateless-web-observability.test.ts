@@ -96,6 +96,26 @@ describe('StatelessStack web hosting', () => {
     }
   });
 
+  it('adds the security headers to the site: a CSP that forbids framing, HSTS, nosniff, no referrer', () => {
+    const policies = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+    expect(policies).toHaveLength(1);
+    const headers = policies[0]?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    const csp = JSON.stringify(headers.ContentSecurityPolicy.ContentSecurityPolicy);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain('cognito-idp.');
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(headers.ReferrerPolicy).toEqual({ ReferrerPolicy: 'no-referrer', Override: true });
+    expect(headers.StrictTransportSecurity).toMatchObject({ IncludeSubdomains: true, Override: true });
+    const config = distributionConfig() as unknown as {
+      DefaultCacheBehavior: { ResponseHeadersPolicyId?: unknown };
+    };
+    expect(config.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({
+      Ref: Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0],
+    });
+  });
+
   it('waits 60 s between packets of the chat stream', () => {
     const chat = distributionConfig().CacheBehaviors.find((behavior) => behavior.PathPattern === '/chat');
     if (!chat) throw new Error('no /chat behaviour');
