@@ -46,7 +46,7 @@ export class SqsStopInbox implements StopInbox {
   private current: Promise<Inbox | undefined> | undefined;
   /** The turns waiting for a stop, by message id. */
   private readonly listeners = new Map<string, (outcome: ListenOutcome) => void>();
-  private receiving: AbortController | undefined;
+  private receiving = false;
 
   /** `sqs` must allow requests longer than the 20 s long poll. */
   constructor(
@@ -77,27 +77,30 @@ export class SqsStopInbox implements StopInbox {
         if (this.listeners.get(messageId) !== settle) return;
         this.listeners.delete(messageId);
         signal.removeEventListener('abort', onAbort);
-        // Nobody left to wake: close the long poll rather than hold the invocation open for it.
-        if (this.listeners.size === 0) this.receiving?.abort();
         resolve(outcome);
       };
       const onAbort = () => settle('ended');
       signal.addEventListener('abort', onAbort, { once: true });
       this.listeners.set(messageId, settle);
-      this.receive(inbox);
+      this.receive();
     });
   }
 
   /**
-   * One receive loop per inbox, whoever listens: on Lambda a container streams one turn at a time, but
-   * a process serving several (the local gateway) must not let one turn's poll swallow another's stop.
+   * One receive loop per container, whoever listens: on Lambda a container streams one turn at a time,
+   * but a process serving several (the local gateway) must not let one turn's poll swallow another's
+   * stop. A long poll is never aborted: a cancelled ReceiveMessage can still take the next message and
+   * hide it for the visibility timeout (the emulator shows it), which would lose the next turn's stop.
+   * A poll outliving its turn simply ends within 20 s, or resumes when a frozen Lambda container thaws.
    */
-  private receive(inbox: Inbox): void {
+  private receive(): void {
     if (this.receiving) return;
-    const receiving = new AbortController();
-    this.receiving = receiving;
+    this.receiving = true;
     void (async () => {
-      while (this.listeners.size > 0 && !receiving.signal.aborted) {
+      let failures = 0;
+      while (this.listeners.size > 0) {
+        const inbox = await this.current;
+        if (!inbox) break;
         let messages: { Body?: string; ReceiptHandle?: string }[];
         try {
           const output = await this.sqs.send(
@@ -106,11 +109,12 @@ export class SqsStopInbox implements StopInbox {
               WaitTimeSeconds: WAIT_SECONDS,
               MaxNumberOfMessages: 1,
             }),
-            { abortSignal: receiving.signal },
           );
           messages = output.Messages ?? [];
+          failures = 0;
         } catch (error) {
-          if (receiving.signal.aborted) break;
+          // Once more before giving up: a poll left open across a Lambda freeze fails on the thaw.
+          if (++failures < 2) continue;
           this.options.log.warn('stop inbox failed; polling the stop flag', { error: errorName(error) });
           if (errorName(error).includes('QueueDoesNotExist')) this.current = undefined;
           for (const settle of [...this.listeners.values()]) settle('unavailable');
@@ -128,10 +132,9 @@ export class SqsStopInbox implements StopInbox {
         }
       }
     })().finally(() => {
-      if (this.receiving === receiving) this.receiving = undefined;
+      this.receiving = false;
       // A listener that arrived while this loop was winding down starts the next one.
-      if (this.listeners.size > 0 && this.current)
-        void this.current.then((next) => next && this.receive(next));
+      if (this.listeners.size > 0) this.receive();
     });
   }
 

@@ -69,6 +69,26 @@ describe('stop inbox', () => {
     expect(await outcomes).toEqual(['stopped', 'stopped', 'ended']);
   });
 
+  it("still delivers the next turn's stop at once after an earlier turn ended mid-poll", async () => {
+    const prefix = 'next-';
+    const inbox = new SqsStopInbox(client, { prefix, clock: { now: () => Date.now() }, log });
+    const address = (await inbox.address()) ?? '';
+    const delivery = new SqsStopDelivery(client, prefix);
+    for (const turn of ['turn-1', 'turn-2', 'turn-3']) {
+      const ended = new AbortController();
+      const earlier = inbox.listen(`${turn}-earlier`, ended.signal);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ended.abort();
+      expect(await earlier).toBe('ended');
+      const listening = inbox.listen(turn, new AbortController().signal);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sentAt = Date.now();
+      await delivery.deliver(address, turn);
+      expect(await listening).toBe('stopped');
+      expect(Date.now() - sentAt).toBeLessThan(1000);
+    }
+  });
+
   it('ends the wait when the turn ends, without waiting out the long poll', async () => {
     const inbox = new SqsStopInbox(client, { prefix: 'ends-', clock: { now: () => Date.now() }, log });
     await inbox.address();
