@@ -57,8 +57,7 @@ export function summarize(run: TargetRun): TargetSummary {
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const pad = (text: string, width: number) => text.padStart(width);
 
-export function latencyTable(summaries: readonly TargetSummary[]): string[] {
-  const direct = summaries[0];
+export function latencyTable(summaries: readonly TargetSummary[], direct?: TargetSummary): string[] {
   const lines = [
     `| target | p50 | p99 | added p50 / p99 over direct | refusals (non-200) | failed | recorded |`,
     `|---|---|---|---|---|---|---|`,
