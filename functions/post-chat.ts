@@ -13,6 +13,7 @@ import { awsInfrastructure } from './wiring/infrastructure';
 const chat = createChatService(settings, awsInfrastructure());
 const verify = createAuthenticator(settings);
 const limits = { maxPromptChars: settings.maxPromptChars };
+const streaming = { sseFlushMs: settings.sseFlushMs };
 
 /**
  * POST /chat: the verified caller, the parsed request, one turn begun by ChatService (admission first),
@@ -26,7 +27,7 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
     const request = parseChatHttpRequest(event, limits);
     logger.info('chat request', { prompt_chars: request.prompt.length, stream: request.stream });
     const turn = await beginTurn(chat, caller, request);
-    return await respondWithTurn(turn, request, caller, receivedAt);
+    return await respondWithTurn(turn, request, caller, receivedAt, streaming);
   } catch (error) {
     return errorResult(error, logger);
   }

@@ -37,6 +37,7 @@ export interface Settings {
   readonly firstTokenTimeoutMs: number;
   readonly inferenceIdleTimeoutMs: number;
   readonly stopPollMs: number;
+  readonly sseFlushMs: number;
   readonly interruptedAfterSeconds: number;
   readonly modelId: string;
   readonly chatTableName: string;

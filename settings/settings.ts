@@ -282,6 +282,15 @@ export const SETTINGS: SettingsTable = {
     readBy: ['PostChat'],
     kind: 'tuning',
   },
+  sseFlushMs: {
+    variable: 'SSE_FLUSH_MS',
+    // 0 is meaningful: one frame per token, as the model sent it.
+    parse: nonNegativeNumber,
+    default: 50,
+    doc: 'a streamed answer’s first token leaves at once; tokens arriving within this window after a frame leave together in one `data:` frame at its end (0: one frame per token)',
+    readBy: ['PostChat'],
+    kind: 'tuning',
+  },
   interruptedAfterSeconds: {
     variable: 'INTERRUPTED_AFTER_SECONDS',
     parse: positiveNumber,

@@ -11,6 +11,7 @@ import type { Caller } from '../../domain/turn';
 import type { ActiveTurn, ChatService, TurnEvent } from '../../use-cases/start-turn';
 import { logger } from '../commons/logger';
 import { recordAdmitted, recordParked, recordShed } from '../commons/metrics';
+import { coalesceContent } from './coalesce-content';
 import { mapError } from './errors';
 import { type HttpResult, json } from './event';
 import { SSE_DONE, sseData, sseEvent } from './sse';
@@ -23,6 +24,11 @@ export interface StreamResult {
 }
 
 export type ChatResult = HttpResult | StreamResult;
+
+export interface StreamOptions {
+  /** Content arriving within this window after a frame leaves in one frame at its end (SSE_FLUSH_MS). */
+  readonly sseFlushMs: number;
+}
 
 /** Begins the turn; a refusal (overloaded) is counted per tier before it leaves as a 503. */
 export async function beginTurn(
@@ -47,10 +53,11 @@ export async function respondWithTurn(
   request: Pick<ChatRequest, 'stream'>,
   caller: Caller,
   receivedAt: number,
+  options: StreamOptions,
 ): Promise<ChatResult> {
   logger.appendKeys({ message_id: turn.messageId });
   if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
-  return request.stream ? streamTurn(turn, receivedAt) : await collectTurn(turn, receivedAt);
+  return request.stream ? streamTurn(turn, receivedAt, options) : await collectTurn(turn, receivedAt);
 }
 
 /** Non-streaming: answer only once the turn is stored (or parked durably on the write queue). */
@@ -68,7 +75,7 @@ async function collectTurn(turn: ActiveTurn, receivedAt: number): Promise<HttpRe
  * Streaming: the frames come from an async generator, read by the response stream as it drains. The
  * first content chunk is already in hand, so headers, meta and the first token leave together.
  */
-function streamTurn(turn: ActiveTurn, receivedAt: number): StreamResult {
+function streamTurn(turn: ActiveTurn, receivedAt: number, options: StreamOptions): StreamResult {
   return {
     statusCode: 200,
     headers: {
@@ -77,18 +84,24 @@ function streamTurn(turn: ActiveTurn, receivedAt: number): StreamResult {
       [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
       [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
-    body: Readable.from(sseFrames(turn, receivedAt), { objectMode: false }),
+    body: Readable.from(sseFrames(turn, receivedAt, options), { objectMode: false }),
   };
 }
 
 /**
- * The SSE frames of one turn: `event: meta`, a `data: {"content":…}` per chunk, then `event: end` and
- * `data: [DONE]`, or `event: error`. The turn's events are pulled by hand, not with for-await, so a
- * response stream torn down early does not return() the turn: a client that goes away is not signalled
- * on Lambda, and generation and the final write always run to the end, so a refresh finds the answer.
+ * The SSE frames of one turn: `event: meta`, a `data: {"content":…}` per flush of content (the first
+ * chunk at once, then what arrived within each `sseFlushMs` window: coalesce-content.ts), then
+ * `event: end` and `data: [DONE]`, or `event: error`. The turn's events are pulled by hand, not with
+ * for-await, so a response stream torn down early does not return() the turn: a client that goes away
+ * is not signalled on Lambda, and generation and the final write always run to the end, so a refresh
+ * finds the answer.
  */
-export async function* sseFrames(turn: ActiveTurn, receivedAt: number): AsyncGenerator<string> {
-  const events = turn.events();
+export async function* sseFrames(
+  turn: ActiveTurn,
+  receivedAt: number,
+  options: StreamOptions,
+): AsyncGenerator<string> {
+  const events = coalesceContent(turn.events(), options.sseFlushMs);
   let chars = 0;
   let finished = false;
   const onEvent = (event: TurnEvent): string => {

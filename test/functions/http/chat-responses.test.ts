@@ -8,6 +8,7 @@ vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
 const { respondWithTurn } = await import('../../../functions/http/chat-responses');
 
 const caller = { userId: 'u1', tier: 'free' } as const;
+const streaming = { sseFlushMs: 50 };
 
 /** A turn whose events are `script`; `pulled` counts what the response read. */
 function scriptedTurn(script: readonly TurnEvent[]) {
@@ -33,7 +34,7 @@ async function bodyOf(stream: Readable): Promise<string> {
 }
 
 describe('respondWithTurn, streaming', () => {
-  it('writes meta, one data frame per chunk, end and [DONE], byte for byte', async () => {
+  it('writes meta, the first chunk at once, what followed it in one frame, end and [DONE], byte for byte', async () => {
     // Prepare
     const { turn } = scriptedTurn([
       { type: 'content', text: 'Hel' },
@@ -42,7 +43,7 @@ describe('respondWithTurn, streaming', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now(), streaming);
 
     // Assess
     expect(result.headers['content-type']).toBe('text/event-stream; charset=utf-8');
@@ -65,7 +66,7 @@ describe('respondWithTurn, streaming', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now(), streaming);
 
     // Assess
     if (typeof result.body === 'string') throw new Error('expected a stream');
@@ -83,7 +84,7 @@ describe('respondWithTurn, streaming', () => {
       { type: 'content', text: 'b' },
       { type: 'end', status: 'completed', stored: true },
     ]);
-    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: true }, caller, Date.now(), streaming);
     if (typeof result.body === 'string') throw new Error('expected a stream');
 
     // Act
@@ -104,7 +105,7 @@ describe('respondWithTurn, buffered', () => {
     ]);
 
     // Act
-    const result = await respondWithTurn(turn, { stream: false }, caller, Date.now());
+    const result = await respondWithTurn(turn, { stream: false }, caller, Date.now(), streaming);
 
     // Assess
     expect(result.statusCode).toBe(200);
