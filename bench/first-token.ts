@@ -19,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../local/repo-root';
-import { login, spawnLocalStack } from '../test/support/local-stack';
+import { login } from '../test/support/local-stack';
 import { closedLoop } from './first-token/closed-loop';
-import { spawnFleet, spawnProxy } from './first-token/processes';
+import { startBenchProcesses } from './first-token/processes';
 import { cpuTable, goalLines, latencyTable, summarize, type TargetRun } from './first-token/report';
 import { runStream, type StreamTarget } from './first-token/stream-client';
 
@@ -39,6 +39,9 @@ const STREAM_MS = TTFT_MS + (ANSWER_TOKENS * 1000) / TOKENS_PER_SECOND;
 const CPU_PROF_DIR = env.BENCH_CPU_PROF;
 // BENCH_TARGETS: which of direct,proxy,app to run (all by default; e.g. `app` alone while profiling).
 const TARGETS = new Set((env.BENCH_TARGETS ?? 'direct,proxy,app').split(','));
+// BENCH_DYNAMODB=in-process: dynalite inside the stack's process, as `npm start` runs it. By default it runs
+// in a process of its own, as on AWS the table is not in the function's process; its CPU is shown apart.
+const DYNAMODB_IN_PROCESS = env.BENCH_DYNAMODB === 'in-process';
 
 const DIRECT = 'inference server directly';
 const APP = 'POST /chat through the app';
@@ -76,31 +79,25 @@ function appTarget(stackUrl: string, idToken: string): StreamTarget {
   };
 }
 
-const fleet = await spawnFleet(
-  {
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-first-token-'));
+const processes = await startBenchProcesses({
+  dataDir,
+  fleetEnv: {
     LOCAL_FLEET_SERVERS: String(SERVERS),
     LOCAL_FLEET_SLOTS: String(SLOTS),
     LOCAL_FLEET_TTFT_MS: String(TTFT_MS),
     LOCAL_FLEET_TOKENS_PER_SECOND: String(TOKENS_PER_SECOND),
     LOCAL_FLEET_ANSWER_TOKENS: String(ANSWER_TOKENS),
   },
-  SERVERS,
-);
-const dataDir = await mkdtemp(join(tmpdir(), 'bench-first-token-'));
-const proxy = await spawnProxy(fleet.baseUrls).catch(async (error: unknown) => {
-  await fleet.stop();
-  throw error;
-});
-const stack = await spawnLocalStack({
-  dataDir,
-  env: {
-    INFERENCE_SERVERS: fleet.baseUrls.map((url, i) => `gpu-${i + 1}=${url}|${SLOTS + 3}`).join(','),
-    ...(CPU_PROF_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` } : {}),
-  },
+  servers: SERVERS,
+  capacity: SLOTS + 3,
+  dynamoDbInProcess: DYNAMODB_IN_PROCESS,
+  stackEnv: CPU_PROF_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` } : {},
 }).catch(async (error: unknown) => {
-  await Promise.all([fleet.stop(), proxy.stop()]);
+  await rm(dataDir, { recursive: true, force: true });
   throw error;
 });
+const { stack } = processes;
 try {
   const token = (await login(stack.url, 'bob@example.com', 'LocalDemo-2026!')).idToken;
   const app = appTarget(stack.url, token);
@@ -109,12 +106,12 @@ try {
     if (attempt > 60) throw new Error('the app admitted nothing for 30 s');
     await sleep(500);
   }
-  const watched = { stack: stack.child.pid ?? 0, fleet: fleet.pid, proxy: proxy.pid, bench: process.pid };
+  const watched = processes.pids;
   const options = { concurrency: CONCURRENCY, samples: SAMPLES, staggerMs: STREAM_MS / CONCURRENCY };
   const runs: TargetRun[] = [];
   for (const [key, name, target] of [
-    ['direct', DIRECT, upstreamTarget(fleet.baseUrls)],
-    ['proxy', 'pass-through proxy', upstreamTarget([proxy.url])],
+    ['direct', DIRECT, upstreamTarget(processes.fleetUrls)],
+    ['proxy', 'pass-through proxy', upstreamTarget([processes.proxyUrl])],
     ['app', APP, app],
   ] as const) {
     if (TARGETS.has(key)) runs.push({ name, loop: await closedLoop(target, options, watched) });
@@ -124,7 +121,8 @@ try {
   const viaApp = summaries.find((summary) => summary.name === APP);
   const lines = [
     `first content frame, ${CONCURRENCY} concurrent streams (closed loop), ${SAMPLES} recorded per target;` +
-      ` ${SERVERS} servers × ${SLOTS} slots, TTFT ${TTFT_MS} ms, ${ANSWER_TOKENS} tokens at ${TOKENS_PER_SECOND}/s`,
+      ` ${SERVERS} servers × ${SLOTS} slots, TTFT ${TTFT_MS} ms, ${ANSWER_TOKENS} tokens at ${TOKENS_PER_SECOND}/s;` +
+      ` dynalite ${DYNAMODB_IN_PROCESS ? 'inside the stack' : 'in its own process'}`,
     '',
     ...latencyTable(summaries, direct),
     '',
@@ -140,7 +138,6 @@ try {
     `${JSON.stringify({ concurrency: CONCURRENCY, samples: SAMPLES, servers: SERVERS, summaries }, null, 2)}\n`,
   );
 } finally {
-  await stack.stop();
-  await Promise.all([fleet.stop(), proxy.stop()]);
+  await processes.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -97,7 +97,16 @@ export function goalLines(direct: TargetSummary, app: TargetSummary, stackProces
   const check = (met: boolean) => (met ? 'met' : 'NOT met');
   const addedP50 = app.p50 - direct.p50;
   const addedP99 = app.p99 - direct.p99;
+  const dynamoMs = app.cpuMs.dynamodb;
+  const dynamoLine =
+    dynamoMs === undefined
+      ? []
+      : [
+          `dynalite in its own process (not the stack's): ${((dynamoMs * 1000) / app.streams).toFixed(0)} µs per turn` +
+            ` (${((((direct.cpuMs.dynamodb ?? 0) / direct.seconds) * app.seconds * 1000) / app.streams).toFixed(0)} of them its idle rate)`,
+        ];
   return [
+    ...dynamoLine,
     `stack CPU in the app phase: ${stackMs.toFixed(0)} ms = ${((stackMs * 1000) / app.streams).toFixed(0)} µs per turn, ${perToken.toFixed(1)} µs per token relayed` +
       ` (net of its idle ${idleMsPerSecond.toFixed(1)} ms/s background: ${((netMs * 1000) / app.streams).toFixed(0)} µs per turn, ${((netMs * 1000) / Math.max(1, app.tokens)).toFixed(1)} µs per token)`,
     `goal: app adds ≤ ${GOALS.addedP50Ms} ms at p50 → ${pad(ms(addedP50), 9)}  ${check(addedP50 <= GOALS.addedP50Ms)}`,
