@@ -1,4 +1,10 @@
-import type { ReadableStreamReadResult } from 'node:stream/web';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { DomainError } from '../../domain/errors';
 import type { CompletionRequest, InferenceServer, ModelChunk, ModelClient } from '../../domain/ports';
@@ -8,7 +14,6 @@ export interface OpenAiModelClientOptions {
   readonly connectTimeoutMs: number;
   /** Longest silence between two chunks once streaming: a stalled server fails the turn instead of hanging. */
   readonly idleTimeoutMs: number;
-  readonly fetch?: typeof fetch;
 }
 
 interface CompletionChunk {
@@ -17,8 +22,18 @@ interface CompletionChunk {
   error?: { message?: string };
 }
 
-/** Talks the OpenAI chat-completions streaming protocol to vLLM, TGI, llama.cpp or SGLang servers. */
+/** More chunks than this waiting for a slow reader pause the socket (backpressure up to the server). */
+const HIGH_WATER_CHUNKS = 64;
+
+/**
+ * Talks the OpenAI chat-completions streaming protocol to vLLM, TGI, llama.cpp or SGLang servers, over
+ * node:http(s) with keep-alive connections. Not fetch: its web streams cost several promises per chunk,
+ * and a chunk is one token, so the socket's own events are read here directly.
+ */
 export class OpenAiModelClient implements ModelClient {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+
   constructor(private readonly options: OpenAiModelClientOptions) {}
 
   async stream(server: InferenceServer, request: CompletionRequest): Promise<AsyncIterable<ModelChunk>> {
@@ -26,29 +41,16 @@ export class OpenAiModelClient implements ModelClient {
     const abortFromCaller = () => controller.abort(request.signal.reason);
     if (request.signal.aborted) throw request.signal.reason;
     request.signal.addEventListener('abort', abortFromCaller, { once: true });
+    const cleanup = () => request.signal.removeEventListener('abort', abortFromCaller);
     const connectTimer = setTimeout(
       () => controller.abort(new DomainError('upstream_timeout', 'The AI server did not answer in time.')),
       this.options.connectTimeoutMs,
     );
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      // The global fetch is looked up here, not at construction: touching it loads undici (~10 ms), which
-      // a cold start refused at admission never needs.
-      const fetchImpl = this.options.fetch ?? fetch;
-      response = await fetchImpl(`${server.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({
-          model: request.model,
-          messages: request.messages,
-          max_tokens: request.maxTokens,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
-        signal: controller.signal,
-      });
+      response = await this.post(`${server.baseUrl}/v1/chat/completions`, request, controller.signal);
     } catch (error) {
-      request.signal.removeEventListener('abort', abortFromCaller);
+      cleanup();
       throw controller.signal.reason instanceof DomainError
         ? controller.signal.reason
         : new DomainError('upstream_error', 'The AI server could not be reached.', {
@@ -57,22 +59,51 @@ export class OpenAiModelClient implements ModelClient {
     } finally {
       clearTimeout(connectTimer);
     }
-    if (!response.ok || !response.body) {
-      request.signal.removeEventListener('abort', abortFromCaller);
-      await response.body?.cancel().catch(() => undefined);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) {
+      cleanup();
+      response.resume();
       // 429/503 are a busy server's refusals (vLLM bounded queue, TGI, llama.cpp): the caller may fail over.
-      const refused = response.status === 429 || response.status === 503;
+      const refused = status === 429 || status === 503;
       throw new DomainError(refused ? 'overloaded' : 'upstream_error', 'The AI server refused the request.', {
-        upstream_status: response.status,
+        upstream_status: status,
       });
     }
-    return this.chunks(response.body, controller, () =>
-      request.signal.removeEventListener('abort', abortFromCaller),
-    );
+    return this.chunks(response, controller, cleanup);
+  }
+
+  /** Resolves with the response once its headers arrived; aborting `signal` destroys the request. */
+  private post(url: string, request: CompletionRequest, signal: AbortSignal): Promise<IncomingMessage> {
+    const target = new URL(url);
+    const https = target.protocol === 'https:';
+    const body = JSON.stringify({
+      model: request.model,
+      messages: request.messages,
+      max_tokens: request.maxTokens,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    return new Promise((resolveResponse, rejectResponse) => {
+      const options = {
+        method: 'POST',
+        agent: https ? this.httpsAgent : this.httpAgent,
+        signal,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'content-length': Buffer.byteLength(body),
+        },
+      };
+      const req: ClientRequest = https
+        ? httpsRequest(target, options, resolveResponse)
+        : httpRequest(target, options, resolveResponse);
+      req.on('error', rejectResponse);
+      req.end(body);
+    });
   }
 
   private async *chunks(
-    body: ReadableStream<Uint8Array>,
+    response: IncomingMessage,
     controller: AbortController,
     cleanup: () => void,
   ): AsyncGenerator<ModelChunk> {
@@ -110,57 +141,91 @@ export class OpenAiModelClient implements ModelClient {
         }
       },
     });
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
+
+    // One idle timer for the whole stream, re-armed only when it fires early: no timer churn per token.
+    let lastDataAt = Date.now();
     let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const armIdle = () => {
+    const checkIdle = () => {
+      const quietMs = Date.now() - lastDataAt;
+      if (quietMs < this.options.idleTimeoutMs) {
+        idleTimer = setTimeout(checkIdle, this.options.idleTimeoutMs - quietMs);
+        return;
+      }
+      controller.abort(new DomainError('upstream_timeout', 'The AI server stopped sending the answer.'));
+    };
+    idleTimer = setTimeout(checkIdle, this.options.idleTimeoutMs);
+
+    let ended = false;
+    let broken: unknown;
+    let wake: (() => void) | undefined;
+    const onData = (text: string) => {
+      lastDataAt = Date.now();
+      parser.feed(text);
+      if (pending.length > HIGH_WATER_CHUNKS) response.pause();
+      wake?.();
+    };
+    const onEnd = () => {
+      ended = true;
+      wake?.();
+    };
+    const onClose = () => {
+      if (!ended) broken ??= new Error('closed');
+      wake?.();
+    };
+    const onError = (error: unknown) => {
+      broken ??= error;
+      wake?.();
+    };
+    response.setEncoding('utf8');
+    response.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onError);
+    const stopReading = () => {
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(
-        () =>
-          controller.abort(new DomainError('upstream_timeout', 'The AI server stopped sending the answer.')),
-        this.options.idleTimeoutMs,
-      );
+      cleanup();
+      response.off('data', onData);
+      // Once [DONE] is read the rest (the chunked terminator) drains on its own, and the connection goes
+      // back to the keep-alive pool.
+      if (!ended) response.resume();
     };
     try {
-      armIdle();
-      while (!finished) {
-        let read: ReadableStreamReadResult<Uint8Array>;
-        try {
-          read = await reader.read();
-        } catch (error) {
-          throw controller.signal.reason instanceof DomainError
-            ? controller.signal.reason
-            : new DomainError('upstream_error', 'The connection to the AI server broke mid-answer.', {
-                cause: errorText(error),
-              });
-        }
-        if (read.done) break;
-        armIdle();
-        parser.feed(decoder.decode(read.value, { stream: true }));
+      while (true) {
         if (streamError) throw streamError;
         while (pending.length > 0) {
           const chunk = pending.shift();
           if (chunk) yield chunk;
         }
+        if (response.isPaused() && !finished) response.resume();
+        if (finished || ended || broken !== undefined) break;
+        await new Promise<void>((resolveWake) => {
+          wake = resolveWake;
+        });
+        wake = undefined;
+      }
+      if (!finished && broken !== undefined) {
+        throw controller.signal.reason instanceof DomainError
+          ? controller.signal.reason
+          : new DomainError('upstream_error', 'The connection to the AI server broke mid-answer.', {
+              cause: errorText(broken),
+            });
       }
       if (!finished && finishReason === undefined) {
         throw new DomainError('upstream_error', 'The AI server closed the connection mid-answer.');
       }
+      // Done before the last chunk is handed on: a consumer never resumes a generator after its 'done'.
+      stopReading();
       yield { type: 'done', finishReason: finishReason ?? 'stop', ...(usage ? { usage } : {}) };
     } finally {
-      clearTimeout(idleTimer);
-      cleanup();
+      stopReading();
       // Stops the upstream generation if the consumer gave up early (caps, stop, errors).
-      if (!finished) controller.abort();
-      reader.releaseLock();
+      if (!finished && !ended) controller.abort();
     }
   }
 }
 
 function errorText(error: unknown): string {
   if (error instanceof Error) {
+    const code = (error as Error & { code?: string; cause?: { code?: string } }).code;
     const cause = (error as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.name;
+    return code ?? cause?.code ?? error.name;
   }
   return 'unknown';
 }

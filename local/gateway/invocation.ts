@@ -56,16 +56,19 @@ export class Invocation {
     this.res.flushHeaders();
   }
 
-  /** Sends one body chunk now; resolves when the socket can take more (or the client is gone). */
-  async send(chunk: Buffer): Promise<void> {
-    if (chunk.length === 0) return;
+  /**
+   * Sends one body chunk now. Returns nothing when the socket can take more at once (the common case: no
+   * promise per chunk), else a promise that resolves when it drained (or the client is gone).
+   */
+  send(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
     if (!this.accepting) {
       this.bytesDiscarded += chunk.length;
-      return;
+      return undefined;
     }
     this.bytesSent += chunk.length;
-    if (this.res.write(chunk)) return;
-    await new Promise<void>((resolveDrain) => {
+    if (this.res.write(chunk)) return undefined;
+    return new Promise<void>((resolveDrain) => {
       const done = () => {
         this.res.off('drain', done);
         this.res.off('close', done);

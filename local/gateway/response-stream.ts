@@ -44,6 +44,13 @@ class LambdaResponseStream extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    // Past the prelude a chunk goes straight to the socket, with no promise or microtask per chunk.
+    if (this.invocation.headWritten || !this.invocation.accepting) {
+      const draining = this.invocation.send(chunk);
+      if (draining) draining.then(() => callback(), callback);
+      else callback();
+      return;
+    }
     this.#accept(chunk).then(() => callback(), callback);
   }
 

@@ -33,7 +33,7 @@ async function bodyOf(stream: Readable): Promise<string> {
 }
 
 describe('respondWithTurn, streaming', () => {
-  it('writes meta, one data frame per chunk, end and [DONE], byte for byte', async () => {
+  it('writes meta, the first chunk at once, what followed it in one frame, end and [DONE], byte for byte', async () => {
     // Prepare
     const { turn } = scriptedTurn([
       { type: 'content', text: 'Hel' },
