@@ -3,27 +3,13 @@
  * OpenAI-compatible server: cut at MAX_ANSWER_BYTES, kept and shown up to there, never completed.
  */
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
-import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
-import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
-import { SqsStopInbox } from '../../adapters/sqs/stop-inbox';
-import { DomainError } from '../../domain/errors';
-import { type ServerSelector, systemClock } from '../../domain/ports';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
-import { ChatService, type TurnEvent } from '../../use-cases/start-turn';
+import type { TurnEvent } from '../../use-cases/start-turn';
 import { utf8Prefix } from '../../use-cases/stream-turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const noSqs = new SQSClient({
-  endpoint: 'http://127.0.0.1:9',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  maxAttempts: 1,
-});
+import { oneServerChat } from './support/one-server-chat';
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
@@ -45,40 +31,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function service(maxAnswerBytes: number) {
-  const selector: ServerSelector = {
-    attempts: 1,
-    pick: async () => ({ id: gpu.id, baseUrl: gpu.baseUrl }),
-    overloaded: () => new DomainError('overloaded', 'busy'),
-    release: () => undefined,
-  };
-  return new ChatService({
-    repository,
-    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
-    admission: { admit: async () => selector },
-    writeQueue: {
-      enqueue: async () => {
-        throw new Error('no write should be parked here');
-      },
-    },
-    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
-    // No SQS here: the inbox is unavailable and stops would poll the flag (none are sent).
-    stopInbox: new SqsStopInbox(noSqs, { prefix: 'test-stop-', clock: systemClock, log }),
-    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
-    clock: systemClock,
-    log,
-    config: {
-      model: 'local-llm',
-      contextTokenBudget: 1000,
-      contextTurnsToRead: 10,
-      maxAnswerTokens: 256,
-      maxAnswerBytes,
-      firstTokenTimeoutMs: 2000,
-      maxTurnMs: 20_000,
-      stopPollMs: 50,
-    },
-  });
-}
+const service = (maxAnswerBytes: number) => oneServerChat(db, gpu, { maxAnswerBytes });
 
 describe('an answer longer than a turn can hold', () => {
   it('is cut at the byte cap: shown and stored up to there, the upstream closed, the turn failed', async () => {

@@ -4,28 +4,13 @@
  * (domain/context.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
-import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
-import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
-import { SqsStopInbox } from '../../adapters/sqs/stop-inbox';
 import { contextCost } from '../../domain/context';
-import { DomainError } from '../../domain/errors';
-import { type ServerSelector, systemClock } from '../../domain/ports';
 import type { Turn } from '../../domain/turn';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
-import { ChatService } from '../../use-cases/start-turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const noSqs = new SQSClient({
-  endpoint: 'http://127.0.0.1:9',
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  maxAttempts: 1,
-});
+import { oneServerChat } from './support/one-server-chat';
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
@@ -47,40 +32,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function service(contextTokenBudget: number) {
-  const selector: ServerSelector = {
-    attempts: 1,
-    pick: async () => ({ id: gpu.id, baseUrl: gpu.baseUrl }),
-    overloaded: () => new DomainError('overloaded', 'busy'),
-    release: () => undefined,
-  };
-  return new ChatService({
-    repository,
-    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
-    admission: { admit: async () => selector },
-    writeQueue: {
-      enqueue: async () => {
-        throw new Error('no write should be parked here');
-      },
-    },
-    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
-    // No SQS here: the inbox is unavailable and stops would poll the flag (none are sent).
-    stopInbox: new SqsStopInbox(noSqs, { prefix: 'test-stop-', clock: systemClock, log }),
-    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
-    clock: systemClock,
-    log,
-    config: {
-      model: 'local-llm',
-      contextTokenBudget,
-      contextTurnsToRead: 10,
-      maxAnswerTokens: 256,
-      maxAnswerBytes: 100_000,
-      firstTokenTimeoutMs: 2000,
-      maxTurnMs: 20_000,
-      stopPollMs: 50,
-    },
-  });
-}
+const service = (contextTokenBudget: number) => oneServerChat(db, gpu, { contextTokenBudget });
 
 /** One completed turn of the conversation (a new one without `conversationId`), as stored. */
 async function say(userId: string, prompt: string, budget: number, conversationId?: string): Promise<Turn> {

@@ -1,0 +1,65 @@
+/**
+ * ChatService on dynalite and one simulated OpenAI-compatible server, admitted straight to it: for use
+ * case tests about what a turn stores (its counts, its caps), not about admission. No SQS: the stop inbox
+ * is unavailable (stops would poll the flag) and a parked write fails the test.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
+import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
+import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
+import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
+import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
+import { DomainError } from '../../../domain/errors';
+import { type ServerSelector, systemClock } from '../../../domain/ports';
+import type { SimulatedServerHandle } from '../../../local/fleet/server';
+import type { ChatConfig } from '../../../use-cases/chat-turn';
+import { ChatService } from '../../../use-cases/start-turn';
+import type { TestDynamoDb } from '../../support/dynamodb';
+
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const noSqs = new SQSClient({
+  endpoint: 'http://127.0.0.1:9',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  maxAttempts: 1,
+});
+
+const DEFAULT_CONFIG: ChatConfig = {
+  model: 'local-llm',
+  contextTokenBudget: 1000,
+  contextTurnsToRead: 10,
+  maxAnswerTokens: 256,
+  maxAnswerBytes: 100_000,
+  firstTokenTimeoutMs: 2000,
+  maxTurnMs: 20_000,
+  stopPollMs: 50,
+};
+
+export function oneServerChat(
+  db: TestDynamoDb,
+  gpu: SimulatedServerHandle,
+  config: Partial<ChatConfig> = {},
+): ChatService {
+  const selector: ServerSelector = {
+    attempts: 1,
+    pick: async () => ({ id: gpu.id, baseUrl: gpu.baseUrl }),
+    overloaded: () => new DomainError('overloaded', 'busy'),
+    release: () => undefined,
+  };
+  return new ChatService({
+    repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
+    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
+    admission: { admit: async () => selector },
+    writeQueue: {
+      enqueue: async () => {
+        throw new Error('no write should be parked here');
+      },
+    },
+    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
+    stopInbox: new SqsStopInbox(noSqs, { prefix: 'test-stop-', clock: systemClock, log }),
+    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
+    clock: systemClock,
+    log,
+    config: { ...DEFAULT_CONFIG, ...config },
+  });
+}
