@@ -91,6 +91,12 @@ export interface StopInbox {
   listen(messageId: string, signal: AbortSignal): Promise<'stopped' | 'unavailable' | 'ended'>;
 }
 
+/** The sweeper's side: inboxes no container can still be using. */
+export interface StopInboxSweeper {
+  /** Deletes the inboxes created more than `maxAgeMs` before `now`; how many it deleted. */
+  deleteOlderThan(now: number, maxAgeMs: number): Promise<number>;
+}
+
 /** POST /chat/stop's side of the inbox. */
 export interface StopDelivery {
   deliver(address: string, messageId: string): Promise<void>;

@@ -1,8 +1,7 @@
 import middy from '@middy/core';
 import { createSqsClient } from '../adapters/sqs/clients';
-import { deleteStopInboxesOlderThan, STOP_INBOX_ROTATE_MS } from '../adapters/sqs/stop-inbox';
-import { errorName } from '../domain/errors';
-import { sweepInterruptedTurns } from '../use-cases/sweep-turns';
+import { SqsStopInboxSweeper, STOP_INBOX_ROTATE_MS } from '../adapters/sqs/stop-inbox';
+import { sweepInterruptedTurns, sweepStopInboxes } from '../use-cases/sweep-turns';
 import { logger, withLogging } from './commons/logger';
 import { recordInterrupted } from './commons/metrics';
 import { settings } from './settings';
@@ -18,23 +17,12 @@ const deps = {
 /** Longer than the chat function's Lambda timeout: only turns whose process died match. */
 const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
 
-const sqs = createSqsClient();
+const inboxes = new SqsStopInboxSweeper(createSqsClient(), settings.stopInboxPrefix);
 
-/**
- * Scheduled: marks turns still in_progress past the longest possible stream as interrupted, and deletes
- * stop inboxes no container can still be using (rotated hourly, so any past two hours are dead).
- */
+/** Scheduled: marks dead turns interrupted, and deletes stop inboxes no container can still be using. */
 export async function sweepTurns(): Promise<{ marked: number; inboxesDeleted: number }> {
   const marked = await sweepInterruptedTurns(deps, interruptedAfterMs);
-  const inboxesDeleted = await deleteStopInboxesOlderThan(
-    sqs,
-    settings.stopInboxPrefix,
-    infrastructure.clock.now(),
-    2 * STOP_INBOX_ROTATE_MS,
-  ).catch((error: unknown) => {
-    logger.warn('stop inbox sweep failed', { error: errorName(error) });
-    return 0;
-  });
+  const inboxesDeleted = await sweepStopInboxes({ ...deps, inboxes }, STOP_INBOX_ROTATE_MS);
   logger.info('sweep done', { marked, inboxes_deleted: inboxesDeleted });
   recordInterrupted(marked);
   return { marked, inboxesDeleted };

@@ -1,4 +1,5 @@
-import type { Clock, Log, TurnRepository } from '../domain/ports';
+import { errorName } from '../domain/errors';
+import type { Clock, Log, StopInboxSweeper, TurnRepository } from '../domain/ports';
 import type { TurnOutcome } from '../domain/turn';
 
 /**
@@ -35,4 +36,21 @@ export async function sweepInterruptedTurns(
     if (!progressed || stale.length < batchSize) break;
   }
   return marked;
+}
+
+/**
+ * Deletes stop inboxes no container can still be using: containers rotate theirs hourly
+ * (`rotateAfterMs`), so one older than twice that belongs to a container that is gone. A failure is
+ * logged, not thrown: stray inboxes cost nothing and the next sweep tries again.
+ */
+export async function sweepStopInboxes(
+  deps: { inboxes: StopInboxSweeper; clock: Clock; log: Log },
+  rotateAfterMs: number,
+): Promise<number> {
+  try {
+    return await deps.inboxes.deleteOlderThan(deps.clock.now(), 2 * rotateAfterMs);
+  } catch (error) {
+    deps.log.warn('stop inbox sweep failed', { error: errorName(error) });
+    return 0;
+  }
 }

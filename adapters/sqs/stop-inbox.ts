@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { errorName } from '../../domain/errors';
 import { ulid, ulidTime } from '../../domain/ids';
-import type { Clock, Log, StopDelivery, StopInbox } from '../../domain/ports';
+import type { Clock, Log, StopDelivery, StopInbox, StopInboxSweeper } from '../../domain/ports';
 
 /** SQS's longest long poll. */
 const WAIT_SECONDS = 20;
@@ -173,6 +173,18 @@ export class SqsStopDelivery implements StopDelivery {
     await this.sqs.send(
       new SendMessageCommand({ QueueUrl: address, MessageBody: JSON.stringify({ message_id: messageId }) }),
     );
+  }
+}
+
+/** The sweeper's port over deleteStopInboxesOlderThan. */
+export class SqsStopInboxSweeper implements StopInboxSweeper {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly prefix: string,
+  ) {}
+
+  deleteOlderThan(now: number, maxAgeMs: number): Promise<number> {
+    return deleteStopInboxesOlderThan(this.sqs, this.prefix, now, maxAgeMs);
   }
 }
 
