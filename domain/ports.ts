@@ -174,6 +174,20 @@ export interface TurnWriteQueue {
   enqueue(write: PendingTurnWrite): Promise<void>;
 }
 
+/**
+ * A secret held in a secret store (the fleet's API key, the origin secret CloudFront sends): read once per
+ * container and cached, because a lookup per request would cost a call and latency on the hot path.
+ */
+export interface Secret {
+  /** The accepted values, newest first: during a rotation the previous value is still accepted. */
+  values(): Promise<readonly string[]>;
+  /**
+   * Re-reads the store (the value was rotated, a server answered 401), at most once per minimum interval
+   * however often it is asked, so a flood of bad requests cannot turn into a flood of store calls.
+   */
+  refresh(): Promise<readonly string[]>;
+}
+
 /** Structured log sink; adapters pass Powertools Logger. Never give it prompt or answer text. */
 export interface Log {
   info(message: string, ...extra: Record<string, unknown>[]): void;
