@@ -32,6 +32,7 @@ import type { BackgroundContext, BackgroundTask, StopFunction } from './backgrou
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
+import { type LocalSecretsManager, startSecretsManager } from './emulators/secrets-manager';
 import { startSqs } from './emulators/sqs';
 import { type FleetHandle, type FleetOptions, fleetOptionsFromEnv, startFleet } from './fleet/fleet';
 import { installAwsLambdaShim } from './gateway/awslambda-shim';
@@ -82,6 +83,8 @@ export interface LocalStack {
   readonly gateway: Gateway;
   readonly dynamoEndpoint: string;
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The local Secrets Manager the functions read their secrets from (rotate with `put`). */
+  readonly secretsManager: LocalSecretsManager;
   /** The environment the stack set for the handlers. */
   readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -132,6 +135,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = await startSqs({ host, dataDir });
     stops.push({ name: 'sqs', stop: () => sqs.close() });
 
+    // Seeded with the secrets the functions read by name (names set in `env` below).
+    const secretSeeds: Record<string, string> = {};
+    const secretsManager = await startSecretsManager({ host, secrets: secretSeeds });
+    stops.push({ name: 'secrets-manager', stop: () => secretsManager.close() });
+
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
 
@@ -163,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
       USER_POOL_ISSUER: cognito.issuer,
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
       POWERTOOLS_SERVICE_NAME: 'chat',
@@ -244,6 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       gateway,
       dynamoEndpoint: dynamo.endpoint,
       queueUrls: sqs.queueUrls,
+      secretsManager,
       env,
       stop: () => {
         stopping ??= stopAll();

@@ -9,15 +9,7 @@
 import { defaultBackoffPolicy } from '../contract/backoff';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, defaultFleetPolicy } from '../domain/fleet';
 import { validateShardCount } from '../domain/fleet-shards';
-import {
-  backgroundFunctions,
-  chatTable,
-  fleetTable,
-  routes,
-  serverRegistryTable,
-  stopInboxes,
-  turnWritesQueue,
-} from '../lib/resources';
+import { backgroundFunctions, routes } from '../lib/resources';
 import {
   ADMISSION_POLICIES,
   type FunctionId,
@@ -25,6 +17,7 @@ import {
   type Settings,
   type SettingsTable,
 } from './definition';
+import { deploymentSettings } from './deployment-settings';
 import {
   checked,
   nonNegativeNumber,
@@ -47,8 +40,7 @@ const FLEET_READERS = ['PostChat', 'RunHeartbeat'] as const satisfies readonly F
 const HTTP_READERS = routes.map((route) => route.id);
 const ALL_FUNCTIONS: readonly FunctionId[] = [...HTTP_READERS, ...backgroundFunctions.map((fn) => fn.id)];
 
-export const DEFAULT_SERVICE_NAME = 'chat';
-export const DEFAULT_METRICS_NAMESPACE = 'ChatApp';
+export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from './deployment-settings';
 
 /** Heartbeat bounds the stacks depend on: one scheduled run a minute must hold at least one tick. */
 const MAX_HEARTBEAT_INTERVAL_SECONDS = 60;
@@ -322,71 +314,7 @@ export const SETTINGS: SettingsTable = {
     readBy: ['PostChat'],
     kind: 'tuning',
   },
-  chatTableName: {
-    variable: chatTable.envVar,
-    parse: text,
-    doc: 'the chat table (`bindTable`)',
-    readBy: ['PostChat', 'GetHistory', 'PostStore', 'PostStop', 'PersistTurns', 'SweepTurns'],
-    kind: 'deployment',
-  },
-  fleetTableName: {
-    variable: fleetTable.envVar,
-    parse: text,
-    doc: 'the fleet views table (`bindTable`)',
-    readBy: FLEET_READERS,
-    kind: 'deployment',
-  },
-  serverRegistryTableName: {
-    variable: serverRegistryTable.envVar,
-    parse: text,
-    doc: 'the server registry (`bindTable`; also `npm run fleet`)',
-    readBy: ['RunHeartbeat'],
-    kind: 'deployment',
-  },
-  turnWritesQueueUrl: {
-    variable: turnWritesQueue.envVar,
-    parse: text,
-    doc: 'the durable buffer for turn writes (`bindQueue`)',
-    readBy: ['PostChat', 'PostStore'],
-    kind: 'deployment',
-  },
-  stopInboxPrefix: {
-    variable: stopInboxes.envVar,
-    parse: text,
-    doc: 'name prefix of the per-container stop inboxes (SQS queues the chat function creates)',
-    readBy: ['PostChat', 'PostStop', 'SweepTurns'],
-    kind: 'deployment',
-  },
-  userPoolIssuer: {
-    variable: 'USER_POOL_ISSUER',
-    parse: text,
-    doc: 'the Cognito issuer ID tokens must carry',
-    readBy: HTTP_READERS,
-    kind: 'deployment',
-  },
-  userPoolClientId: {
-    variable: 'USER_POOL_CLIENT_ID',
-    parse: text,
-    doc: 'the app client ID tokens must be issued to',
-    readBy: HTTP_READERS,
-    kind: 'deployment',
-  },
-  serviceName: {
-    variable: 'POWERTOOLS_SERVICE_NAME',
-    parse: text,
-    default: DEFAULT_SERVICE_NAME,
-    doc: 'service name on every log line and metric',
-    readBy: ALL_FUNCTIONS,
-    kind: 'deployment',
-  },
-  metricsNamespace: {
-    variable: 'POWERTOOLS_METRICS_NAMESPACE',
-    parse: text,
-    default: DEFAULT_METRICS_NAMESPACE,
-    doc: 'CloudWatch namespace of the app’s metrics',
-    readBy: ALL_FUNCTIONS,
-    kind: 'deployment',
-  },
+  ...deploymentSettings({ fleet: FLEET_READERS, http: HTTP_READERS, all: ALL_FUNCTIONS }),
 };
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as readonly (keyof Settings)[];
