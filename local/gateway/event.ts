@@ -6,20 +6,34 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 /** Function URL request payload limit (the invoke payload limit of a synchronous invocation). */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
-export type BodyResult = Buffer | 'too_large' | 'aborted';
+/** `too_large_cut`: so far over the limit that the connection is closed rather than drained. */
+export type BodyResult = Buffer | 'too_large' | 'too_large_cut' | 'aborted';
+
+/**
+ * A body over the limit is drained (read and discarded, never buffered) and only then refused: a server
+ * that answers and closes while the client is still uploading resets the connection, and the client sees
+ * the reset instead of the 413 (nginx's "lingering close" solves the same problem). A client sending
+ * `Expect: 100-continue` is refused before it sends anything (server.ts). Past this many bytes the
+ * upload is not worth waiting for: the 413 goes out at once with `connection: close`.
+ */
+export const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 export function readBody(req: IncomingMessage): Promise<BodyResult> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_REQUEST_BYTES) {
+  if (declared > MAX_DRAINED_BYTES) {
     req.resume();
-    return Promise.resolve('too_large');
+    return Promise.resolve('too_large_cut');
   }
   return new Promise<BodyResult>((resolveBody) => {
     const chunks: Buffer[] = [];
-    let size = 0;
+    let size = declared > MAX_REQUEST_BYTES ? declared : 0;
+    let read = 0;
     req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
+      read += chunk.length;
+      size = Math.max(size, read);
       if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
+      if (read > MAX_DRAINED_BYTES) resolveBody('too_large_cut');
     });
     req.on('end', () => resolveBody(size > MAX_REQUEST_BYTES ? 'too_large' : Buffer.concat(chunks)));
     req.on('error', () => resolveBody('aborted'));

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
@@ -43,6 +44,24 @@ describe('startGateway', () => {
 
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    });
+
+    it.each([
+      ['a declared 10 MB body', { length: 10 * 1024 * 1024, chunked: false, expectContinue: false }],
+      ['a chunked 10 MB body', { length: 10 * 1024 * 1024, chunked: true, expectContinue: false }],
+      ['a declared 50 MB body', { length: 50 * 1024 * 1024, chunked: false, expectContinue: false }],
+      [
+        'a 10 MB body behind Expect: 100-continue',
+        { length: 10 * 1024 * 1024, chunked: false, expectContinue: true },
+      ],
+    ])('answers %s with a JSON 413, never a reset, five times over', async (_name, upload) => {
+      const gw = await start([{ definition: definition('Echo', '/echo', false), handler: bufferedHandler }]);
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const answer = await uploadTo(`${gw.url}/echo`, upload);
+        // The whole upload went out: the refused body was drained, not cut off under the client.
+        expect(answer).toMatchObject({ status: 413, uploadError: undefined });
+        expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+      }
     });
 
     it('serves static files, index.html at /, and extra routes', async () => {
@@ -90,3 +109,69 @@ describe('startGateway', () => {
     });
   });
 });
+
+/**
+ * Uploads `length` bytes in 64 KB writes, as a client streaming a file does. Resolves once the answer has
+ * been read and the upload has ended, with the upload's error if the server cut it off.
+ */
+function uploadTo(
+  url: string,
+  upload: { length: number; chunked: boolean; expectContinue: boolean },
+): Promise<{ status: number; body: string; uploadError: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (!upload.chunked) headers['content-length'] = String(upload.length);
+    if (upload.expectContinue) headers.expect = '100-continue';
+    let answer: { status: number; body: string } | undefined;
+    let uploadEnded = false;
+    let uploadError: string | undefined;
+    const settle = () => {
+      if (!answer || !uploadEnded) return;
+      agent.destroy();
+      resolve({ ...answer, uploadError });
+    };
+    // Keep-alive, as browsers, fetch and curl are: a client that asks to close may be closed on.
+    const agent = new Agent({ keepAlive: true });
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, body };
+        settle();
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      uploadError = error.code ?? error.message;
+      uploadEnded = true;
+      if (!answer) reject(error);
+      settle();
+    });
+    req.on('finish', () => {
+      uploadEnded = true;
+      settle();
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sent = 0;
+    const pump = () => {
+      while (sent < upload.length) {
+        const part = chunk.subarray(0, Math.min(chunk.length, upload.length - sent));
+        sent += part.length;
+        if (!req.write(part)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    if (!upload.expectContinue) pump();
+    else {
+      req.on('continue', pump);
+      // Refused before sending: nothing more to write.
+      req.on('response', () => req.end());
+    }
+  });
+}
