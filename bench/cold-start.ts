@@ -44,6 +44,7 @@ function functionEnvironment(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'bench',
     USER_POOL_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench',
     USER_POOL_CLIENT_ID: 'bench',
+    ORIGIN_SECRET_ID: 'origin-secret',
     NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
     [stopInboxes.envVar]: 'bench-stop-',
   };

@@ -61,6 +61,7 @@ new StatelessStack(app, 'ChatStateless', {
   // Unset: no CORS, the browser reaches the API through the distribution only.
   allowedOrigins: contextList('allowedOrigins'),
   logLevel: contextLogLevel(),
+  originSecretVersionId: contextString('originSecretVersionId'),
 });
 
 Tags.of(app).add('app', 'chat-serverless');

@@ -7,6 +7,7 @@ import { historyPageBody } from './http/history-responses';
 import { parseHistoryRequest } from './http/requests';
 import { settings } from './settings';
 import { awsInfrastructure } from './wiring/infrastructure';
+import { createOriginGuard } from './wiring/origin';
 import { createTurnStores } from './wiring/turns';
 
 const { repository } = createTurnStores(settings, awsInfrastructure());
@@ -14,7 +15,7 @@ const { repository } = createTurnStores(settings, awsInfrastructure());
 /** GET /chat/history: the caller's turns, newest first, one page at a time. */
 export const { raw: getHistory, handler } = httpHandler(
   'GET',
-  createAuthenticator(settings),
+  { origin: createOriginGuard(settings, awsInfrastructure()), authenticate: createAuthenticator(settings) },
   async (event, caller) => {
     const request = parseHistoryRequest(query(event));
     const page = await listHistory(repository, caller, request);

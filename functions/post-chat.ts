@@ -5,12 +5,15 @@ import { createAuthenticator } from './http/auth';
 import { beginTurn, type ChatResult, respondWithTurn } from './http/chat-responses';
 import { errorResult, type HttpEvent, requireMethod } from './http/event';
 import { withCorrelationId } from './http/middleware';
+import { withOriginGuard } from './http/origin-guard';
 import { parseChatHttpRequest } from './http/requests';
 import { settings } from './settings';
 import { createChatService } from './wiring/chat';
 import { awsInfrastructure } from './wiring/infrastructure';
+import { createOriginGuard } from './wiring/origin';
 
 const chat = createChatService(settings, awsInfrastructure());
+const origin = createOriginGuard(settings, awsInfrastructure());
 const verify = createAuthenticator(settings);
 const limits = { maxPromptChars: settings.maxPromptChars };
 
@@ -34,4 +37,5 @@ export async function postChat(event: HttpEvent): Promise<ChatResult> {
 export const handler = middy<HttpEvent, ChatResult>({ executionMode: executionModeStreamifyResponse })
   .use(withLogging())
   .use(withCorrelationId())
+  .use(withOriginGuard<ChatResult>(origin, logger))
   .handler(postChat);

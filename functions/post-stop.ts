@@ -9,6 +9,7 @@ import { httpHandler } from './http/handler';
 import { parseStopRequest } from './http/requests';
 import { settings } from './settings';
 import { awsInfrastructure } from './wiring/infrastructure';
+import { createOriginGuard } from './wiring/origin';
 import { createTurnStores } from './wiring/turns';
 
 const infrastructure = awsInfrastructure();
@@ -23,7 +24,7 @@ const deps = {
 /** POST /chat/stop: flags the caller's running turn and pushes the stop to its streaming container. */
 export const { raw: postStop, handler } = httpHandler(
   'POST',
-  createAuthenticator(settings),
+  { origin: createOriginGuard(settings, awsInfrastructure()), authenticate: createAuthenticator(settings) },
   async (event, caller) => {
     const { messageId } = parseStopRequest(parseJsonBody(event));
     const result = await requestStop(deps, caller, messageId);

@@ -6,6 +6,7 @@ import { httpHandler } from './http/handler';
 import { parseStoreRequest } from './http/requests';
 import { settings } from './settings';
 import { awsInfrastructure } from './wiring/infrastructure';
+import { createOriginGuard } from './wiring/origin';
 import { createTurnStores } from './wiring/turns';
 
 const infrastructure = awsInfrastructure();
@@ -16,7 +17,7 @@ const limits = { maxPromptChars: settings.maxPromptChars, maxAnswerChars: settin
 /** POST /chat/store: a finished turn sent by the client, stored idempotently on its id. */
 export const { raw: postStore, handler } = httpHandler(
   'POST',
-  createAuthenticator(settings),
+  { origin: createOriginGuard(settings, awsInfrastructure()), authenticate: createAuthenticator(settings) },
   async (event, caller) => {
     const request = parseStoreRequest(parseJsonBody(event), limits);
     const result = await storeTurn(repository, infrastructure.clock, caller, request);

@@ -127,6 +127,17 @@ export const queues = [turnWritesQueue] as const;
  * on the name prefix. What each function may do with them is `stopInboxes` in its definition.
  */
 export const stopInboxes = { envVar: 'STOP_INBOX_PREFIX' } as const;
+/**
+ * The origin secret: CloudFront sends it in `header` on every API request and the HTTP functions refuse a
+ * request without it (functions/http/origin-guard.ts), so a Function URL called directly serves nobody.
+ * The functions read it from Secrets Manager by the id in `envVar`.
+ */
+export const originSecret = {
+  id: 'OriginSecret',
+  envVar: 'ORIGIN_SECRET_ID',
+  header: 'x-origin-verify',
+} as const;
+
 export type StopInboxAccess = 'own' | 'deliver' | 'sweep';
 
 export type TableAccess = 'read' | 'readWrite';

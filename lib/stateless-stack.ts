@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +14,7 @@ import {
   InvokeMode,
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -30,6 +31,7 @@ import { WebHosting, webClientSource } from './constructs/web-hosting';
 import {
   type BackgroundFunctionDefinition,
   backgroundFunctions,
+  originSecret,
   queues,
   type RouteDefinition,
   routes,
@@ -72,6 +74,11 @@ export interface StatelessStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /**
+   * The origin secret's version CloudFront sends (README "Runbook": rotating the origin secret).
+   * @default the version current at deploy time
+   */
+  readonly originSecretVersionId?: string;
   /**
    * Where entries, package-lock.json and the web client are found. @default the repository root.
    * Tests point it at a directory of stub handlers so they do not depend on the real ones.
@@ -125,6 +132,8 @@ export class StatelessStack extends Stack {
   public readonly functionUrls = new Map<string, FunctionUrl>();
   public readonly web: WebHosting;
   public readonly observability: Observability;
+  /** The value CloudFront adds to each API request and the HTTP functions require (origin-guard.ts). */
+  public readonly originSecret: Secret;
 
   private readonly tableResources: Readonly<Record<TableId, ITable>>;
   private readonly queueResources: Readonly<Record<QueueId, IQueue>>;
@@ -162,7 +171,18 @@ export class StatelessStack extends Stack {
     // Validated once here (the same parsers and rules the functions apply at cold start).
     const settings = resolveDeploySettings(props.settings);
     this.deploySettings = props.settings ?? {};
+    this.originSecret = new Secret(this, originSecret.id, {
+      description: 'Header value CloudFront adds to API requests; the functions refuse requests without it',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    const routeExtras = Object.fromEntries(
+      routes.map((route) => [
+        route.id,
+        { environment: { [originSecret.envVar]: this.originSecret.secretArn } },
+      ]),
+    );
     const extras: Partial<Record<RouteId | BackgroundFunctionId, FunctionExtras>> = {
+      ...routeExtras,
       // One invocation per shard and minute; its servers come from the registry table, never from here.
       // No reserved concurrency: a fresh account (quota 10) refuses to go below 10 unreserved, and the
       // view's version condition already makes overlapping runs of a shard harmless.
@@ -193,6 +213,12 @@ export class StatelessStack extends Stack {
         functionUrl: this.functionUrl(route.id),
         streaming: route.streaming,
       })),
+      // A dynamic reference: CloudFormation resolves it at deploy time, the template holds no secret.
+      originHeaders: {
+        [originSecret.header]: SecretValue.secretsManager(this.originSecret.secretArn, {
+          ...(props.originSecretVersionId ? { versionId: props.originSecretVersionId } : {}),
+        }).unsafeUnwrap(),
+      },
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -265,13 +291,14 @@ export class StatelessStack extends Stack {
     return fn;
   }
 
-  /** An HTTP route: the function plus a public Function URL and a CfnOutput `<id>Url`. */
+  /** An HTTP route: the function plus a Function URL that serves only requests through the distribution. */
   public addRoute(route: RouteDefinition): AppFunction {
     const fn = this.addFunction(route);
+    this.originSecret.grantRead(fn);
     const url = fn.addFunctionUrl({
       // NONE: the browser sends `Authorization: Bearer <Cognito ID token>`, which AWS_IAM auth cannot
-      // accept (it expects SigV4; see lib/constructs/web-hosting.ts for why not OAC). The handler
-      // verifies the JWT itself (issuer USER_POOL_ISSUER, audience USER_POOL_CLIENT_ID) first.
+      // accept (it expects SigV4; see functions/http/origin-guard.ts for why not OAC). The handler first
+      // requires the origin secret CloudFront adds, then verifies the JWT (issuer and audience).
       authType: FunctionUrlAuthType.NONE,
       invokeMode: route.streaming ? InvokeMode.RESPONSE_STREAM : InvokeMode.BUFFERED,
       cors: this.cors && {
@@ -280,10 +307,6 @@ export class StatelessStack extends Stack {
       },
     });
     this.functionUrls.set(route.id, url);
-    new CfnOutput(this, `${route.id}Url`, {
-      value: url.url,
-      description: `${route.method} ${route.path} (direct; the browser goes through SiteUrl)`,
-    });
     return fn;
   }
 

@@ -10,6 +10,7 @@
  * would keep the first one's clients. Tests that need several stacks spawn local/main.ts.
  */
 
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createDocumentClient } from '../adapters/dynamodb/clients';
 import { DynamoDbServerRegistry } from '../adapters/dynamodb/server-registry';
@@ -21,6 +22,7 @@ import {
   parseServerCapacity,
 } from '../domain/server-registration';
 import {
+  originSecret,
   queues,
   routes as routeDefinitions,
   serverRegistryTable,
@@ -136,7 +138,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push({ name: 'sqs', stop: () => sqs.close() });
 
     // Seeded with the secrets the functions read by name (names set in `env` below).
-    const secretSeeds: Record<string, string> = {};
+    // The origin secret is new on every start, as only the gateway (CloudFront's stand-in) must know it.
+    const originSecretValue = randomBytes(32).toString('base64url');
+    const secretSeeds: Record<string, string> = { [originSecret.id]: originSecretValue };
     const secretsManager = await startSecretsManager({ host, secrets: secretSeeds });
     stops.push({ name: 'secrets-manager', stop: () => secretsManager.close() });
 
@@ -176,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
       POWERTOOLS_SERVICE_NAME: 'chat',
       [stopInboxes.envVar]: 'local-stop-',
+      [originSecret.envVar]: originSecret.id,
     };
     for (const table of tables) env[table.envVar] = table.id;
     for (const queue of queues) {
@@ -206,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       staticDir: options.staticDir ?? join(REPO_ROOT, 'web'),
       // The browser reaches cognito-local directly, as it reaches Cognito on AWS.
       staticHeaders: securityHeaders([new URL(cognito.issuer).origin]),
+      originHeaders: { [originSecret.header]: originSecretValue },
       log,
       extraRoutes: [
         {

@@ -48,6 +48,7 @@ export interface Settings {
   readonly stopInboxPrefix: string;
   readonly userPoolIssuer: string;
   readonly userPoolClientId: string;
+  readonly originSecretId: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
 }

@@ -2,7 +2,14 @@
  * The settings the stacks wire rather than tune: resource names, the issuer, the service name. Part of the
  * one settings table (settings/settings.ts), kept apart so each file stays readable.
  */
-import { chatTable, fleetTable, serverRegistryTable, stopInboxes, turnWritesQueue } from '../lib/resources';
+import {
+  chatTable,
+  fleetTable,
+  originSecret,
+  serverRegistryTable,
+  stopInboxes,
+  turnWritesQueue,
+} from '../lib/resources';
 import type { FunctionId, SettingsTable } from './definition';
 import { text } from './parsers';
 
@@ -17,6 +24,7 @@ type DeploymentKey =
   | 'stopInboxPrefix'
   | 'userPoolIssuer'
   | 'userPoolClientId'
+  | 'originSecretId'
   | 'serviceName'
   | 'metricsNamespace';
 
@@ -75,6 +83,13 @@ export function deploymentSettings(readers: {
       variable: 'USER_POOL_CLIENT_ID',
       parse: text,
       doc: 'the app client ID tokens must be issued to',
+      readBy: HTTP_READERS,
+      kind: 'deployment',
+    },
+    originSecretId: {
+      variable: originSecret.envVar,
+      parse: text,
+      doc: 'Secrets Manager id of the header value CloudFront adds; a request without it is refused with 403',
       readBy: HTTP_READERS,
       kind: 'deployment',
     },

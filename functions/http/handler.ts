@@ -4,14 +4,20 @@ import { logger, withLogging } from '../commons/logger';
 import type { Authenticate } from './auth';
 import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './event';
 import { withCorrelationId } from './middleware';
+import { type OriginGuard, withOriginGuard } from './origin-guard';
 
 export type HttpRoute = (event: HttpEvent, caller: Caller) => Promise<HttpResult>;
 
 /**
- * A buffered Function URL handler: method check, then the verified caller, then the route's own
- * work; every error, expected or not, leaves through the one error mapping (errors.ts).
+ * A buffered Function URL handler: the origin check, the method check, then the verified caller, then
+ * the route's own work; every error, expected or not, leaves through the one error mapping (errors.ts).
  */
-export function httpHandler(method: 'GET' | 'POST', authenticate: Authenticate, route: HttpRoute) {
+export function httpHandler(
+  method: 'GET' | 'POST',
+  guards: { readonly origin: OriginGuard; readonly authenticate: Authenticate },
+  route: HttpRoute,
+) {
+  const { authenticate } = guards;
   const raw = async (event: HttpEvent): Promise<HttpResult> => {
     try {
       requireMethod(event, method);
@@ -22,6 +28,10 @@ export function httpHandler(method: 'GET' | 'POST', authenticate: Authenticate, 
   };
   return {
     raw,
-    handler: middy<HttpEvent, HttpResult>().use(withLogging()).use(withCorrelationId()).handler(raw),
+    handler: middy<HttpEvent, HttpResult>()
+      .use(withLogging())
+      .use(withCorrelationId())
+      .use(withOriginGuard<HttpResult>(guards.origin, logger))
+      .handler(raw),
   };
 }

@@ -45,6 +45,8 @@ export interface WebHostingProps {
   readonly publicConfig: PublicConfig;
   /** One cache behaviour each, in order. */
   readonly api: readonly ApiOrigin[];
+  /** Added to every API request, replacing a viewer's header of the same name (the origin secret). */
+  readonly originHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -62,12 +64,9 @@ export const STREAM_READ_TIMEOUT = Duration.seconds(60);
  * The site: a private S3 bucket behind CloudFront (Origin Access Control), with the API routes on the
  * same distribution so the browser talks to one origin (no CORS, one TLS connection, one CSP `'self'`).
  *
- * The API origins are the Function URLs, whose auth type stays NONE. OAC for Lambda would make the URLs
- * AWS_IAM: CloudFront then signs each request with SigV4, which (a) needs the browser to send
- * `x-amz-content-sha256` (the SHA-256 of the body) on every POST, and (b) replaces the `Authorization`
- * header with CloudFront's signature, so the Cognito ID token would have to move to another header.
- * The functions verify the JWT themselves (issuer and audience) before any work, so a direct call to a
- * URL gains nothing over a call through CloudFront.
+ * The API origins are the Function URLs, whose auth type stays NONE; CloudFront adds `originHeaders`
+ * (the origin secret) and the functions refuse requests without it, so the URLs serve only through the
+ * distribution and its WAF (functions/http/origin-guard.ts says why not OAC).
  */
 export class WebHosting extends Construct {
   public readonly bucket: Bucket;
@@ -119,6 +118,7 @@ export class WebHosting extends Construct {
           protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
           originSslProtocols: [OriginSslPolicy.TLS_V1_2],
           readTimeout: route.streaming ? STREAM_READ_TIMEOUT : undefined,
+          customHeaders: { ...props.originHeaders },
           // No responseCompletionTimeout: a turn may stream for minutes (the function caps it).
         }),
         viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,

@@ -23,22 +23,24 @@ export async function invokeRoute(
   lambdaRoute: GatewayRoute,
   req: IncomingMessage,
   res: ServerResponse,
-  rawPath: string,
-  rawQueryString: string,
+  target: {
+    readonly rawPath: string;
+    readonly rawQueryString: string;
+    readonly originHeaders: Readonly<Record<string, string>>;
+  },
   log: GatewayLogger,
 ): Promise<void> {
+  const { rawPath, rawQueryString } = target;
   const { definition } = lambdaRoute;
   const startedAt = Date.now();
   const requestId = randomUUID();
   const body = await readBody(req);
-  if (body === 'too_large') {
+  if (body === 'too_large' || body === 'too_large_cut') {
     sendJson(
       res,
       413,
       errorBody('payload_too_large', `Request body is larger than ${MAX_REQUEST_BYTES} bytes`),
-      {
-        connection: 'close',
-      },
+      body === 'too_large_cut' ? { connection: 'close' } : {},
     );
     log({
       level: 'warn',
@@ -57,6 +59,7 @@ export async function invokeRoute(
   if (body === 'aborted') return;
 
   const event = buildEvent(req, rawPath, rawQueryString, body, requestId, startedAt);
+  Object.assign(event.headers, target.originHeaders);
   const deadline = startedAt + definition.timeoutSeconds * 1000;
   const context = createLambdaContext(definition, requestId, startedAt);
   const invocation = new Invocation(res, () =>

@@ -16,15 +16,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { isStreamingHandler } from './awslambda-shim';
+// The gateway's API for the stack and tests, in one place.
+import { MAX_REQUEST_BYTES } from './event';
 import { type GatewayRoute, invokeRoute } from './invoke';
 import { errorBody, sendJson } from './json-response';
 import { describeError, type GatewayLogger, stdoutLogger } from './log';
 import { serveStatic } from './static-files';
 
-// The gateway's API for the stack and tests, in one place.
-export { MAX_REQUEST_BYTES } from './event';
 export type { GatewayRoute } from './invoke';
 export { type GatewayLogEntry, type GatewayLogger, stdoutLogger } from './log';
+export { MAX_REQUEST_BYTES };
 
 /** A non-Lambda route served by the gateway itself (e.g. the stack's `GET /config.json`). */
 export interface ExtraRoute {
@@ -43,6 +44,11 @@ export interface GatewayOptions {
   /** Headers on every static file, as CloudFront's response-headers policy adds them. */
   readonly staticHeaders?: Readonly<Record<string, string>>;
   readonly extraRoutes?: readonly ExtraRoute[];
+  /**
+   * Headers added to every route's request, replacing any the client sent, as CloudFront's custom origin
+   * headers are (the origin secret: functions/http/origin-guard.ts).
+   */
+  readonly originHeaders?: Readonly<Record<string, string>>;
   /** One call per invocation (and per notable event); defaults to a JSON line on stdout. */
   readonly log?: GatewayLogger;
 }
@@ -81,7 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const staticDir = options.staticDir === undefined ? undefined : resolve(options.staticDir);
   const inFlight = new Set<Promise<void>>();
 
-  const server = createServer({ noDelay: true }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     res.on('error', () => {
       // A write racing a client disconnect; the invocation notices through 'close'.
     });
@@ -91,6 +97,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
+  };
+  const server = createServer({ noDelay: true }, onRequest);
+  // `Expect: 100-continue` (curl's habit for large bodies): a body over the limit is refused before the
+  // client sends it; the connection closes since the unsent body cannot be skipped on it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? '0') > MAX_REQUEST_BYTES) {
+      sendJson(
+        res,
+        413,
+        errorBody('payload_too_large', `Request body is larger than ${MAX_REQUEST_BYTES} bytes`),
+        {
+          connection: 'close',
+        },
+      );
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
   });
   server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   server.on('clientError', (_error, socket) => {
@@ -107,7 +131,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const lambdaRoute = byPath.get(rawPath);
     if (lambdaRoute) {
-      await invokeRoute(lambdaRoute, req, res, rawPath, rawQueryString, log);
+      await invokeRoute(
+        lambdaRoute,
+        req,
+        res,
+        { rawPath, rawQueryString, originHeaders: options.originHeaders ?? {} },
+        log,
+      );
       return;
     }
     const extra = options.extraRoutes?.find((r) => r.path === rawPath && r.method === method);

@@ -54,6 +54,7 @@ describe('the PostChat bundle', () => {
       STOP_INBOX_PREFIX: 'chat-stop-',
       USER_POOL_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test',
       USER_POOL_CLIENT_ID: 'test',
+      ORIGIN_SECRET_ID: 'origin-secret',
     };
     const { stdout } = await promisify(execFile)(
       process.execPath,

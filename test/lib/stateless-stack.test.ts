@@ -4,6 +4,7 @@ import {
   backgroundFunctions,
   chatTable,
   fleetTable,
+  originSecret,
   queues,
   routes,
   turnWritesQueue,
@@ -273,19 +274,37 @@ describe('StatelessStack Function URLs', () => {
     });
   });
 
-  it('outputs each URL, the site, the dashboard and the user pool settings', () => {
+  it('outputs the site, the dashboard and the user pool settings, and no Function URL as a way in', () => {
     const outputs = Object.keys(template.toJSON().Outputs);
 
-    expect(outputs).toEqual(
-      expect.arrayContaining([
-        ...routes.map((route) => `${route.id}Url`),
-        'SiteUrl',
-        'DashboardUrl',
-        'UserPoolId',
-        'UserPoolClientId',
-        'Region',
-      ]),
-    );
+    expect(outputs.sort()).toEqual(['DashboardUrl', 'Region', 'SiteUrl', 'UserPoolClientId', 'UserPoolId']);
+  });
+
+  it('gives each HTTP function the origin secret to check, and CloudFront the same secret to send', () => {
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secretId).toBeDefined();
+    for (const route of routes) {
+      expect(functionProperties(route.id).Environment.Variables[originSecret.envVar]).toEqual({
+        Ref: secretId,
+      });
+    }
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('secretsmanager:GetSecretValue');
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const origins: {
+      CustomOriginConfig?: unknown;
+      OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
+    }[] = distribution?.Properties.DistributionConfig.Origins ?? [];
+    const apiOrigins = origins.filter((origin) => origin.CustomOriginConfig !== undefined);
+    expect(apiOrigins).toHaveLength(routes.length);
+    for (const origin of apiOrigins) {
+      const header = origin.OriginCustomHeaders?.find(
+        (candidate) => candidate.HeaderName === originSecret.header,
+      );
+      // A dynamic reference CloudFormation resolves at deploy time: the template holds no secret value.
+      expect(JSON.stringify(header?.HeaderValue)).toContain('{{resolve:secretsmanager:');
+      expect(JSON.stringify(header?.HeaderValue)).toContain(secretId);
+    }
   });
 });
 
