@@ -150,6 +150,17 @@ describe('POST /chat', () => {
     expect(answer.body).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
   });
 
+  it.each([
+    ['10 MB', 10 * 1024 * 1024],
+    ['300 KB', 300 * 1024],
+  ])('refuses a %s body with a JSON 413, and the next request is served', async (_size, bytes) => {
+    const huge = JSON.stringify({ prompt: 'x'.repeat(bytes) });
+    const refused = await chat(alice, huge);
+    expect(refused.status).toBe(413);
+    expect(refused.body).toEqual({ error: { code: 'payload_too_large', message: expect.any(String) } });
+    expect((await chat(alice, { prompt: 'hi' })).status).toBe(200);
+  });
+
   it('never lets a client pick its tier: a "tier" field in the body is ignored', async () => {
     const answer = await chat(alice, { prompt: 'hi', tier: 'premium' });
     expect(answer.status).toBe(200);

@@ -37,7 +37,7 @@ const DEFAULT_CONFIG: ChatConfig = {
 
 export function oneServerChat(
   db: TestDynamoDb,
-  gpu: SimulatedServerHandle,
+  gpu: Pick<SimulatedServerHandle, 'id' | 'baseUrl'>,
   config: Partial<ChatConfig> = {},
 ): ChatService {
   const selector: ServerSelector = {
