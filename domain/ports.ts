@@ -174,11 +174,13 @@ export interface TurnWriteQueue {
   enqueue(write: PendingTurnWrite): Promise<void>;
 }
 
-/** Structured log sink; adapters pass Powertools Logger. Never give it prompt or answer text. */
+/** Structured log sink; functions pass their logger (functions/commons/logger.ts). Never give it prompt or answer text. */
 export interface Log {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+  /** Ids for every later line of the current request (a turn's message_id, once minted). */
+  addRequestKeys?(keys: { readonly message_id?: string }): void;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Caller } from '../../domain/turn';
 import { logger, withLogging } from '../commons/logger';
 import type { Authenticate } from './auth';
 import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './event';
-import { withCorrelationId } from './middleware';
+import { inRequestLogScope } from './middleware';
 
 export type HttpRoute = (event: HttpEvent, caller: Caller) => Promise<HttpResult>;
 
@@ -22,6 +22,6 @@ export function httpHandler(method: 'GET' | 'POST', authenticate: Authenticate, 
   };
   return {
     raw,
-    handler: middy<HttpEvent, HttpResult>().use(withLogging()).use(withCorrelationId()).handler(raw),
+    handler: middy<HttpEvent, HttpResult>().use(withLogging()).handler(inRequestLogScope(raw)),
   };
 }
