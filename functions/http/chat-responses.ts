@@ -54,7 +54,9 @@ export async function respondWithTurn(
 ): Promise<ChatResult> {
   // A replay names the turn it replays, not the one begin() minted.
   addLogScopeKeys({ message_id: turn.messageId });
-  if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
+  if (turn.serverId) {
+    recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt, turn.opening?.viewAgeMs);
+  }
   // The turn's one log line is written when it ends; the request's log scope names the caller and the
   // turn (middleware.ts), this line what the turn was.
   const line: TurnLine = {
