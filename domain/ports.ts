@@ -154,6 +154,8 @@ export interface ModelClient {
 export interface ServerSelector {
   /** How many servers this prompt may try before its first token (the chosen one and its failovers). */
   readonly attempts: number;
+  /** Age of the fleet view the prompt was admitted on (absent without one): a stale view is an alarm. */
+  readonly viewAgeMs?: number;
   /** A server below its safe threshold, not in `exclude`; throws overloaded when none may take it. */
   pick(exclude?: ReadonlySet<string>): Promise<InferenceServer>;
   /** The refusal to give when the chosen servers themselves refused (429/503), with this caller's Retry-After. */
@@ -188,11 +190,13 @@ export interface Secret {
   refresh(): Promise<readonly string[]>;
 }
 
-/** Structured log sink; adapters pass Powertools Logger. Never give it prompt or answer text. */
+/** Structured log sink; functions pass their logger (functions/commons/logger.ts). Never give it prompt or answer text. */
 export interface Log {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+  /** Ids for every later line of the current request (a turn's message_id, once minted). */
+  addRequestKeys?(keys: { readonly message_id?: string }): void;
 }
 
 /**

@@ -234,6 +234,9 @@ export class StatelessStack extends Stack {
       otherAlarms: props.otherAlarms,
       shedFreeAt: settings.shedFreeAt,
       saturatedAt: settings.saturatedAt,
+      heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+      functionUrlIds: [...this.functionUrls.keys()],
+      distributionId: this.web.distribution.distributionId,
     });
 
     new CfnOutput(this, 'SiteUrl', {

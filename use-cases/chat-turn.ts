@@ -68,6 +68,8 @@ export interface ActiveTurn {
     readonly contextTokens: number;
     /** Earlier turns whose tokens were estimated (no count of the model's own). */
     readonly contextEstimatedTurns: number;
+    /** Age of the fleet view it was admitted on (ServerSelector.viewAgeMs), for its metrics line. */
+    readonly viewAgeMs?: number;
   };
   /** The first content chunk (already received when begin() resolves), then the rest, then one end or error. */
   events(): AsyncGenerator<TurnEvent>;

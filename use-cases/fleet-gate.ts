@@ -95,6 +95,7 @@ export class FleetGate implements Admission {
     const first = state?.shard ?? shard;
     return {
       attempts: ENTITLEMENTS[tier].serverAttempts,
+      ...(state && { viewAgeMs: Math.max(0, this.deps.clock.now() - state.updatedAt) }),
       pick: async (exclude = new Set()) => {
         const hold = ENTITLEMENTS[tier].heldForRoom ? (this.deps.premiumWaitMs ?? 0) : 0;
         const holdUntil = this.deps.clock.now() + hold;

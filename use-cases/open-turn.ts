@@ -98,6 +98,7 @@ export async function openTurn(
         contextTurns: context.contextTurns,
         contextTokens: context.contextTokens,
         contextEstimatedTurns: context.estimatedTurns,
+        ...(servers.viewAgeMs !== undefined && { viewAgeMs: servers.viewAgeMs }),
       },
       events: () => streamTurn(deps, live, context, first, iterator, started, controller, release),
     };

@@ -48,6 +48,8 @@ export class ChatService {
       userMessage: request.prompt,
       createdAt: new Date(startedAt).toISOString(),
     };
+    // From here on, every line of the request names the turn (first-token retries, write parks).
+    this.deps.log.addRequestKeys?.({ message_id: turn.id });
     if (!key) return openTurn(this.deps, turn, request, servers, firstServer, startedAt);
 
     // Claim first, beside the upstream request: the claim is one conditional write and reads only when the

@@ -8,6 +8,7 @@
  * Inboxes are rotated hourly by their container and deleted by the sweeper once older than any container
  * could still use (deleteStopInboxesOlderThan), so dead containers leave nothing behind for long.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -47,6 +48,11 @@ export class SqsStopInbox implements StopInbox {
   /** The turns waiting for a stop, by message id. */
   private readonly listeners = new Map<string, (outcome: ListenOutcome) => void>();
   private receiving = false;
+  /**
+   * The async context the inbox was built in (container init): the receive loop runs there, not in the
+   * request that happened to start it, since it serves later requests too (their log keys differ).
+   */
+  private readonly detached = AsyncLocalStorage.snapshot();
 
   /** `sqs` must allow requests longer than the 20 s long poll. */
   constructor(
@@ -96,6 +102,10 @@ export class SqsStopInbox implements StopInbox {
   private receive(): void {
     if (this.receiving) return;
     this.receiving = true;
+    this.detached(() => this.receiveLoop());
+  }
+
+  private receiveLoop(): void {
     void (async () => {
       let failures = 0;
       while (this.listeners.size > 0) {

@@ -22,11 +22,12 @@ function emit(name: string, unit: Unit, value: number, dimensions: Record<string
 // Dimensions are exactly those the dashboard and alarms query (lib/constructs/observability.ts): an extra
 // dimension makes another metric. Per-server and per-reason detail goes to the logs instead.
 /**
- * An admitted prompt's three metrics in ONE EMF line, with one directive per dimension set (EMF allows
- * several; Powertools' single metrics would print three lines, ~1 KB a turn at 200M turns a day).
+ * An admitted prompt's metrics in ONE EMF line, with one directive per dimension set (EMF allows
+ * several; Powertools' single metrics would print a line each, ~1 KB a turn at 200M turns a day).
  * Where prompts go, per server, is its own metric, so the dimensions above stay those the alarms use.
+ * The age of the fleet view it was admitted on rides along (FleetViewStale alarm): no line of its own.
  */
-export const recordAdmitted = (tier: string, server: string, ttftMs: number) => {
+export const recordAdmitted = (tier: string, server: string, ttftMs: number, viewAgeMs?: number) => {
   const namespace = settings.metricsNamespace;
   const directive = (name: string, unit: Unit, dimensions: string[]) => ({
     Namespace: namespace,
@@ -40,6 +41,9 @@ export const recordAdmitted = (tier: string, server: string, ttftMs: number) => 
         directive('PromptsAdmitted', MetricUnit.Count, ['service', 'tier']),
         directive('TimeToFirstToken', MetricUnit.Milliseconds, ['service']),
         directive('PromptsRouted', MetricUnit.Count, ['service', 'server']),
+        ...(viewAgeMs === undefined
+          ? []
+          : [directive('FleetViewAgeSeconds', MetricUnit.Seconds, ['service'])]),
       ],
     },
     service: settings.serviceName,
@@ -48,6 +52,7 @@ export const recordAdmitted = (tier: string, server: string, ttftMs: number) => 
     PromptsAdmitted: 1,
     TimeToFirstToken: ttftMs,
     PromptsRouted: 1,
+    ...(viewAgeMs === undefined ? {} : { FleetViewAgeSeconds: Math.round(viewAgeMs / 100) / 10 }),
   };
   // Straight to stdout as Powertools does: Lambda's JSON log format keeps a JSON line as it is.
   process.stdout.write(`${JSON.stringify(document)}\n`);

@@ -9,6 +9,7 @@ import type { ChatRequest } from '../../domain/chat-request';
 import { isDomainError } from '../../domain/errors';
 import type { Caller } from '../../domain/turn';
 import type { ActiveTurn, ChatService, TurnEvent } from '../../use-cases/start-turn';
+import { addLogScopeKeys, bindToLogScope } from '../commons/log-scope';
 import { logger } from '../commons/logger';
 import { recordAdmitted, recordParked, recordShed } from '../commons/metrics';
 import { mapError } from './errors';
@@ -27,7 +28,7 @@ export type ChatResult = HttpResult | StreamResult;
 
 /** Begins the turn; a refusal (overloaded) is counted per tier before it leaves as a 503. */
 export async function beginTurn(
-  chat: ChatService,
+  chat: Pick<ChatService, 'begin'>,
   caller: Caller,
   request: ChatRequest,
 ): Promise<ActiveTurn> {
@@ -51,13 +52,14 @@ export async function respondWithTurn(
   /** SSE_FLUSH_MS: tokens arriving within it of the first one waiting share a frame (0: one per chunk). */
   sseFlushMs = 0,
 ): Promise<ChatResult> {
-  logger.appendKeys({ message_id: turn.messageId });
-  if (turn.serverId) recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt);
-  // The turn's one log line is written when it ends, after a streamed handler has returned and its
-  // request's keys are gone: it names the caller and the request itself.
+  // A replay names the turn it replays, not the one begin() minted.
+  addLogScopeKeys({ message_id: turn.messageId });
+  if (turn.serverId) {
+    recordAdmitted(caller.tier, turn.serverId, Date.now() - receivedAt, turn.opening?.viewAgeMs);
+  }
+  // The turn's one log line is written when it ends; the request's log scope names the caller and the
+  // turn (middleware.ts), this line what the turn was.
   const line: TurnLine = {
-    user_id: caller.userId,
-    tier: caller.tier,
     prompt_chars: request.prompt.length,
     stream: request.stream,
     ...(turn.opening && {
@@ -99,7 +101,8 @@ function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine, flushM
       [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
       [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
-    body: Readable.from(sseFrames(turn, receivedAt, line, flushMs), { objectMode: false }),
+    // Bound to the request's log scope: the response stream pulls frames from callbacks outside it.
+    body: Readable.from(bindToLogScope(sseFrames(turn, receivedAt, line, flushMs)), { objectMode: false }),
   };
 }
 
@@ -190,7 +193,6 @@ function logTurnEnd(
   if (!stored) recordParked();
   logger.info('turn ended', {
     ...line,
-    message_id: turn.messageId,
     status,
     stored,
     server: turn.serverId,

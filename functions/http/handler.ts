@@ -3,8 +3,8 @@ import type { Caller } from '../../domain/turn';
 import { logger, withLogging } from '../commons/logger';
 import type { Authenticate } from './auth';
 import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './event';
-import { withCorrelationId } from './middleware';
-import { type OriginGuard, withOriginGuard } from './origin-guard';
+import { inRequestLogScope } from './middleware';
+import { type OriginGuard, originRefusal } from './origin-guard';
 
 export type HttpRoute = (event: HttpEvent, caller: Caller) => Promise<HttpResult>;
 
@@ -20,6 +20,8 @@ export function httpHandler(
   const { authenticate } = guards;
   const raw = async (event: HttpEvent): Promise<HttpResult> => {
     try {
+      const refused = await originRefusal(guards.origin, event, logger);
+      if (refused) return refused;
       requireMethod(event, method);
       return await route(event, await authenticate(event));
     } catch (error) {
@@ -28,10 +30,6 @@ export function httpHandler(
   };
   return {
     raw,
-    handler: middy<HttpEvent, HttpResult>()
-      .use(withLogging())
-      .use(withCorrelationId())
-      .use(withOriginGuard<HttpResult>(guards.origin, logger))
-      .handler(raw),
+    handler: middy<HttpEvent, HttpResult>().use(withLogging()).handler(inRequestLogScope(raw)),
   };
 }

@@ -12,7 +12,6 @@
  * re-reads the store on the first mismatch (rate-limited by the Secret).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareObj } from '@middy/core';
 import { DomainError } from '../../domain/errors';
 import type { Log, Secret } from '../../domain/ports';
 import { originSecret } from '../../lib/resources';
@@ -55,14 +54,17 @@ export class OriginGuard {
   }
 }
 
-/** Middleware form: answers 403 (JSON) before the handler runs when the request skipped CloudFront. */
-export function withOriginGuard<R>(guard: OriginGuard, log: Log): MiddlewareObj<HttpEvent, R | HttpResult> {
-  return {
-    before: async (request) => {
-      const verdict = await guard.check(header(request.event, originSecret.header));
-      if (verdict !== 'refused') return undefined;
-      log.warn('origin_refused', { has_header: header(request.event, originSecret.header) !== undefined });
-      return errorResult(new DomainError('forbidden', ORIGIN_REFUSED_MESSAGE), log);
-    },
-  };
+/**
+ * The 403 (JSON) for a request that skipped CloudFront, or undefined to go on. Called first inside the
+ * handler's log scope, so the refusal is logged with the request's correlation id.
+ */
+export async function originRefusal(
+  guard: OriginGuard,
+  event: HttpEvent,
+  log: Log,
+): Promise<HttpResult | undefined> {
+  const presented = header(event, originSecret.header);
+  if ((await guard.check(presented)) !== 'refused') return undefined;
+  log.warn('origin_refused', { has_header: presented !== undefined });
+  return errorResult(new DomainError('forbidden', ORIGIN_REFUSED_MESSAGE), log);
 }

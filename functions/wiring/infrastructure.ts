@@ -8,7 +8,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../adapters/dynamodb/clients';
 import { type Clock, type Log, systemClock } from '../../domain/ports';
-import { logger } from '../commons/logger';
+import { requestLog } from '../commons/logger';
 
 export interface Infrastructure {
   /** Chat, registry and fleet-view writes, with the default time-outs (adapters/dynamodb/clients.ts). */
@@ -19,7 +19,7 @@ export interface Infrastructure {
 
 /** A Lambda container's: the module-scope client (endpoint, region, credentials from the SDK's chain). */
 export function awsInfrastructure(): Infrastructure {
-  return { documentClient, clock: systemClock, log: logger };
+  return { documentClient, clock: systemClock, log: requestLog };
 }
 
 /** Built at most once, on first call. */

@@ -61,7 +61,7 @@ describe('metrics', () => {
   // These are the dimension sets lib/constructs/observability.ts queries; another set is another metric.
   it('emits each metric with exactly the dimensions the dashboard and alarms use', () => {
     const emitted = captureEmf(() => {
-      recordAdmitted('premium', 'gpu-1', 120);
+      recordAdmitted('premium', 'gpu-1', 120, 2_500);
       recordShed('free');
       recordParked();
       recordInterrupted(2);
@@ -71,6 +71,7 @@ describe('metrics', () => {
       PromptsAdmitted: ['service', 'tier'],
       TimeToFirstToken: ['service'],
       PromptsRouted: ['server', 'service'],
+      FleetViewAgeSeconds: ['service'],
       PromptsShed: ['service', 'tier'],
       TurnsParked: ['service'],
       TurnsInterrupted: ['service'],
@@ -79,7 +80,25 @@ describe('metrics', () => {
     });
   });
 
-  it('prints the three metrics of an admitted prompt as one line, not three', () => {
+  it('prints the metrics of an admitted prompt as one line, the fleet view age included', () => {
     expect(emfLines(() => recordAdmitted('free', 'gpu-2', 80))).toBe(1);
+    expect(emfLines(() => recordAdmitted('free', 'gpu-2', 80, 1_234))).toBe(1);
+  });
+
+  it('reports the fleet view age in seconds, only when the prompt was admitted on a view', () => {
+    const documents = (act: () => void) => {
+      const lines: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      act();
+      vi.restoreAllMocks();
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    };
+    expect(documents(() => recordAdmitted('free', 'gpu-2', 80, 1_234))[0]).toMatchObject({
+      FleetViewAgeSeconds: 1.2,
+    });
+    expect(documents(() => recordAdmitted('free', 'gpu-2', 80))[0]).not.toHaveProperty('FleetViewAgeSeconds');
   });
 });

@@ -75,6 +75,15 @@ describe('FleetGate', () => {
     expect(table.reads).toBe(2);
   });
 
+  it('tells the age of the view a prompt was admitted on, also when a failed read kept an old one', async () => {
+    const { gate, table, clock } = setup(state({ updatedAt: 100 }));
+    clock.t = 600;
+    expect((await gate.admit('free', 0)).viewAgeMs).toBe(500);
+    table.failing = true;
+    clock.t = 30_600;
+    expect((await gate.admit('free', 0)).viewAgeMs).toBe(30_500);
+  });
+
   it('refuses shed free prompts with the busy message and an exponential Retry-After; premium passes', async () => {
     const { gate } = setup(state({ mode: 'shed_free', freeAdmitRatio: 0.1 }), () => 0);
     // random() = 0 admits (0 < 0.1); make the draw high for the refusal case.

@@ -5,6 +5,7 @@ import type { ActiveTurn } from '../../../use-cases/start-turn';
 
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
 const { respondWithTurn } = await import('../../../functions/http/chat-responses');
+const { runInLogScope } = await import('../../../functions/commons/log-scope');
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -40,7 +41,10 @@ describe('the log lines of one streamed turn', () => {
     };
     const caller = { userId: 'user-9', tier: 'premium' } as const;
 
-    const result = await respondWithTurn(turn, { stream: true, prompt: 'SECRET-PROMPT' }, caller, Date.now());
+    // The request's scope as the handler and the authenticator leave it (turn-log-keys.test.ts runs them).
+    const result = await runInLogScope({ correlation_id: 'req-1', user_id: 'user-9', tier: 'premium' }, () =>
+      respondWithTurn(turn, { stream: true, prompt: 'SECRET-PROMPT' }, caller, Date.now()),
+    );
     if (typeof result.body === 'string') throw new Error('expected a stream');
     await drain(result.body);
 
@@ -50,6 +54,7 @@ describe('the log lines of one streamed turn', () => {
     expect(records.filter((record) => '_aws' in record)).toHaveLength(1);
     const ended = records.find((record) => record.message === 'turn ended');
     expect(ended).toMatchObject({
+      correlation_id: 'req-1',
       message_id: 'm-42',
       user_id: 'user-9',
       tier: 'premium',

@@ -10,13 +10,13 @@ import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-reposito
 import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
 import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
-import { type ServerSelector, systemClock } from '../../../domain/ports';
+import { type Log, type ServerSelector, systemClock } from '../../../domain/ports';
 import type { SimulatedServerHandle } from '../../../local/fleet/server';
 import type { ChatConfig } from '../../../use-cases/chat-turn';
 import { ChatService } from '../../../use-cases/start-turn';
 import type { TestDynamoDb } from '../../support/dynamodb';
 
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const noSqs = new SQSClient({
   endpoint: 'http://127.0.0.1:9',
   region: 'us-east-1',
@@ -39,6 +39,8 @@ export function oneServerChat(
   db: TestDynamoDb,
   gpu: Pick<SimulatedServerHandle, 'id' | 'baseUrl'>,
   config: Partial<ChatConfig> = {},
+  /** Where the use cases and adapters log (silent unless a test reads the lines). */
+  log: Log = silent,
 ): ChatService {
   const selector: ServerSelector = {
     attempts: 1,
