@@ -25,6 +25,7 @@ import {
   SETTINGS,
 } from '../settings/settings';
 import { AppFunction, type LogLevel } from './constructs/app-function';
+import { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall';
 import { dashboardUrl, Observability } from './constructs/observability';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
 import {
@@ -72,6 +73,13 @@ export interface StatelessStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /**
+   * The distribution's CLOUDFRONT-scoped web ACL (from the us-east-1 ChatEdge stack, or an existing one).
+   * @default an EdgeFirewall in this stack, which then must deploy to us-east-1 (or be region-agnostic).
+   */
+  readonly webAclArn?: string;
+  /** The rate limit of the EdgeFirewall created here (when no webAclArn is given). */
+  readonly firewall?: EdgeFirewallProps;
   /**
    * Where entries, package-lock.json and the web client are found. @default the repository root.
    * Tests point it at a directory of stub handlers so they do not depend on the real ones.
@@ -193,6 +201,7 @@ export class StatelessStack extends Stack {
         functionUrl: this.functionUrl(route.id),
         streaming: route.streaming,
       })),
+      webAclArn: props.webAclArn ?? new EdgeFirewall(this, 'Firewall', props.firewall).webAclArn,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -265,7 +274,10 @@ export class StatelessStack extends Stack {
     return fn;
   }
 
-  /** An HTTP route: the function plus a public Function URL and a CfnOutput `<id>Url`. */
+  /**
+   * An HTTP route: the function plus its Function URL, reached through the distribution (no output:
+   * SiteUrl is the way in, behind the web ACL).
+   */
   public addRoute(route: RouteDefinition): AppFunction {
     const fn = this.addFunction(route);
     const url = fn.addFunctionUrl({
@@ -280,10 +292,6 @@ export class StatelessStack extends Stack {
       },
     });
     this.functionUrls.set(route.id, url);
-    new CfnOutput(this, `${route.id}Url`, {
-      value: url.url,
-      description: `${route.method} ${route.path} (direct; the browser goes through SiteUrl)`,
-    });
     return fn;
   }
 

@@ -45,6 +45,8 @@ export interface WebHostingProps {
   readonly publicConfig: PublicConfig;
   /** One cache behaviour each, in order. */
   readonly api: readonly ApiOrigin[];
+  /** ARN of the CLOUDFRONT-scoped WAF web ACL in front of everything (lib/constructs/edge-firewall.ts). */
+  readonly webAclArn: string;
 }
 
 /**
@@ -137,6 +139,7 @@ export class WebHosting extends Construct {
 
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Chat app: web client (S3) and API (Function URLs)',
+      webAclId: props.webAclArn,
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
