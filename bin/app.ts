@@ -2,12 +2,13 @@ import { App, Tags } from 'aws-cdk-lib';
 import type { LogLevel } from '../lib/constructs/app-function';
 import { EdgeStack } from '../lib/edge-stack';
 import { deploySettingsFromContext } from '../lib/fleet-settings';
+import { applyNag } from '../lib/nag-suppressions';
 import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-const app = new App();
+export const app = new App();
 
 /** A context value given on the command line is a string; one from cdk.json may be an array. */
 function contextList(key: string): string[] | undefined {
@@ -92,3 +93,4 @@ new StatelessStack(app, 'ChatStateless', {
 
 Tags.of(app).add('app', 'chat-serverless');
 Tags.of(app).add('managed-by', 'cdk');
+applyNag(app);
