@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -218,6 +218,13 @@ export class StatelessStack extends Stack {
       shedFreeAt: settings.shedFreeAt,
       saturatedAt: settings.saturatedAt,
     });
+
+    // cfn-lint 1.51's schema predates Tags on AWS::CloudWatch::Dashboard (CloudFormation takes them): that
+    // one false positive is ignored on this resource only (.cfnlintrc.yaml keeps E3002 on elsewhere).
+    const dashboard = this.observability.dashboard.node.defaultChild;
+    if (dashboard instanceof CfnResource) {
+      dashboard.addMetadata('cfn-lint', { config: { ignore_checks: ['E3002'] } });
+    }
 
     new CfnOutput(this, 'SiteUrl', {
       value: this.web.url,
