@@ -1,12 +1,14 @@
 import { App, Tags } from 'aws-cdk-lib';
 import type { LogLevel } from '../lib/constructs/app-function';
+import { EdgeStack } from '../lib/edge-stack';
 import { deploySettingsFromContext } from '../lib/fleet-settings';
+import { applyNag } from '../lib/nag-suppressions';
 import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-const app = new App();
+export const app = new App();
 
 /** A context value given on the command line is a string; one from cdk.json may be an array. */
 function contextList(key: string): string[] | undefined {
@@ -28,6 +30,14 @@ function contextString(key: string): string | undefined {
   throw new Error(`Context ${key} must be a string`);
 }
 
+function contextInteger(key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(parsed)) throw new Error(`Context ${key} must be an integer`);
+  return parsed;
+}
+
 function contextLogLevel(): LogLevel {
   const value = contextString('logLevel') ?? 'INFO';
   const level = LOG_LEVELS.find((candidate) => candidate === value.toUpperCase());
@@ -44,8 +54,26 @@ const stateful = new StatefulStack(app, 'ChatStateful', {
   alarmEmail: contextString('alarmEmail'),
 });
 
+// CloudFront takes only CLOUDFRONT-scoped web ACLs, which live in us-east-1. Deploying there (or
+// region-agnostic), the stateless stack holds its own; elsewhere the ChatEdge stack does, pinned to
+// us-east-1 and referenced across regions. `-c webAclArn=arn:…` attaches an existing ACL instead.
+const firewall = { rateLimit: contextInteger('wafRateLimit') };
+const existingWebAclArn = contextString('webAclArn');
+const edge =
+  existingWebAclArn === undefined && env.region !== undefined && env.region !== 'us-east-1'
+    ? new EdgeStack(app, 'ChatEdge', {
+        env: { account: env.account, region: 'us-east-1' },
+        crossRegionReferences: true,
+        description: 'Chat app edge: the WAF web ACL of the CloudFront distribution (us-east-1 only).',
+        firewall,
+      })
+    : undefined;
+
 new StatelessStack(app, 'ChatStateless', {
   env,
+  crossRegionReferences: edge !== undefined,
+  webAclArn: existingWebAclArn ?? edge?.firewall.webAclArn,
+  firewall,
   description:
     'Chat app code: Lambda functions, Function URLs, web client on S3 + CloudFront, dashboard, alarms.',
   tables: stateful.tables,
@@ -66,3 +94,4 @@ new StatelessStack(app, 'ChatStateless', {
 
 Tags.of(app).add('app', 'chat-serverless');
 Tags.of(app).add('managed-by', 'cdk');
+applyNag(app);

@@ -47,6 +47,8 @@ export interface WebHostingProps {
   readonly api: readonly ApiOrigin[];
   /** Added to every API request, replacing a viewer's header of the same name (the origin secret). */
   readonly originHeaders?: Readonly<Record<string, string>>;
+  /** ARN of the CLOUDFRONT-scoped WAF web ACL in front of everything (lib/constructs/edge-firewall.ts). */
+  readonly webAclArn: string;
 }
 
 /**
@@ -60,6 +62,9 @@ export interface WebHostingProps {
  */
 export const STREAM_READ_TIMEOUT = Duration.seconds(60);
 
+/** How long access logs are kept. */
+export const ACCESS_LOG_DAYS = 90;
+
 /**
  * The site: a private S3 bucket behind CloudFront (Origin Access Control), with the API routes on the
  * same distribution so the browser talks to one origin (no CORS, one TLS connection, one CSP `'self'`).
@@ -70,14 +75,30 @@ export const STREAM_READ_TIMEOUT = Duration.seconds(60);
  */
 export class WebHosting extends Construct {
   public readonly bucket: Bucket;
+  /** CloudFront's access logs (`cloudfront/`) and the site bucket's server access logs (`site-bucket/`). */
+  public readonly logBucket: Bucket;
   public readonly distribution: Distribution;
   public readonly deployment: BucketDeployment;
 
   public constructor(scope: Construct, id: string, props: WebHostingProps) {
     super(scope, id);
 
+    // Who called what, kept 90 days for incident review. No bodies nor Authorization are logged.
+    // CloudFront's standard logs are written with ACLs, hence OBJECT_WRITER.
+    this.logBucket = new Bucket(this, 'LogBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ expiration: Duration.days(ACCESS_LOG_DAYS) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
     // Holds only build output: rebuilt on every deploy, so it goes with the stack.
     this.bucket = new Bucket(this, 'SiteBucket', {
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 'site-bucket/',
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
@@ -137,6 +158,10 @@ export class WebHosting extends Construct {
 
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Chat app: web client (S3) and API (Function URLs)',
+      webAclId: props.webAclArn,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       defaultBehavior: {

@@ -31,6 +31,7 @@ import {
   synthesize,
   tearDownStatelessStack,
   template,
+  urlLogicalId,
 } from './support/stateless-fixture';
 
 beforeAll(setUpStatelessStack);
@@ -274,10 +275,16 @@ describe('StatelessStack Function URLs', () => {
     });
   });
 
-  it('outputs the site, the dashboard and the user pool settings, and no Function URL as a way in', () => {
-    const outputs = Object.keys(template.toJSON().Outputs);
+  it('outputs the site, the dashboard and the user pool settings, never a raw Function URL', () => {
+    const outputs: Record<string, { Value: unknown }> = template.toJSON().Outputs;
+    const urlIds = routes.map((route) => urlLogicalId(route.id));
 
-    expect(outputs.sort()).toEqual(['DashboardUrl', 'Region', 'SiteUrl', 'UserPoolClientId', 'UserPoolId']);
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['DashboardUrl', 'Region', 'SiteUrl', 'UserPoolClientId', 'UserPoolId'].sort(),
+    );
+    for (const [name, output] of Object.entries(outputs)) {
+      for (const urlId of urlIds) expect(JSON.stringify(output.Value), name).not.toContain(urlId);
+    }
   });
 
   it('gives each HTTP function the origin secret to check, and CloudFront the same secret to send', () => {

@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
-import { STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
+import { ACCESS_LOG_DAYS, STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
 import { routes } from '../../lib/resources';
 
 import {
@@ -14,6 +15,7 @@ import {
   functionLogicalId,
   origin,
   setUpStatelessStack,
+  stack,
   tearDownStatelessStack,
   template,
   topicLogicalId,
@@ -44,6 +46,27 @@ describe('StatelessStack web hosting', () => {
         ]),
       },
     });
+  });
+
+  it('logs viewer requests and site-bucket access to a private log bucket that expires them', () => {
+    const logBucketId = stack.getLogicalId(stack.web.logBucket.node.defaultChild as CfnBucket);
+    const logBucket = template.toJSON().Resources[logBucketId].Properties;
+    const siteBucketId = stack.getLogicalId(stack.web.bucket.node.defaultChild as CfnBucket);
+
+    expect(JSON.stringify(distributionConfig())).toContain(
+      JSON.stringify({
+        Bucket: { 'Fn::GetAtt': [logBucketId, 'RegionalDomainName'] },
+        Prefix: 'cloudfront/',
+      }),
+    );
+    expect(template.toJSON().Resources[siteBucketId].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logBucketId },
+      LogFilePrefix: 'site-bucket/',
+    });
+    expect(logBucket.PublicAccessBlockConfiguration.RestrictPublicBuckets).toBe(true);
+    expect(logBucket.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ ExpirationInDays: ACCESS_LOG_DAYS, Status: 'Enabled' }),
+    ]);
   });
 
   it('serves the bucket as the default behaviour through Origin Access Control', () => {
