@@ -50,6 +50,7 @@ export interface Settings {
   readonly userPoolClientId: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
+  readonly inferenceApiKeySecretId: string;
 }
 
 export interface SettingDefinition<T> {
