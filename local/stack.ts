@@ -28,6 +28,7 @@ import {
   tables,
 } from '../lib/resources';
 import { securityHeaders } from '../lib/security-headers';
+import { SETTINGS } from '../settings/settings';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
@@ -51,6 +52,8 @@ import { removeStackFile, writeStackFile } from './stack-file';
 export type { BackgroundContext, BackgroundTask, StopFunction };
 
 const REGION = 'us-east-1';
+/** The local secret holding LOCAL_FLEET_API_KEY (rotate it with `secretsManager.put`). */
+export const FLEET_API_KEY_SECRET = 'local-fleet-api-key';
 
 /** The local stand-ins for schedules and event source mappings (local/background/). */
 export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
@@ -135,15 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = await startSqs({ host, dataDir });
     stops.push({ name: 'sqs', stop: () => sqs.close() });
 
-    // Seeded with the secrets the functions read by name (names set in `env` below).
+    const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
+    // Seeded with the secrets the functions read by name (names set in `env` below). LOCAL_FLEET_API_KEY:
+    // the simulated servers (or INFERENCE_SERVERS) require it, and the functions read it from here, as on AWS.
     const secretSeeds: Record<string, string> = {};
+    if (fleetOptions.apiKey) secretSeeds[FLEET_API_KEY_SECRET] = fleetOptions.apiKey;
     const secretsManager = await startSecretsManager({ host, secrets: secretSeeds });
     stops.push({ name: 'secrets-manager', stop: () => secretsManager.close() });
 
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
 
-    const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
     const fleet = externalServers ? undefined : await startFleet(fleetOptions);
     if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
     // A server's capacity: its batch slots plus a short queue of three, each of which waits well under a
@@ -176,6 +181,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       USER_POOL_CLIENT_ID: cognito.userPoolClientId,
       POWERTOOLS_SERVICE_NAME: 'chat',
       [stopInboxes.envVar]: 'local-stop-',
+      ...(fleetOptions.apiKey
+        ? { [SETTINGS.inferenceApiKeySecretId.variable]: secretsManager.arn(FLEET_API_KEY_SECRET) }
+        : {}),
     };
     for (const table of tables) env[table.envVar] = table.id;
     for (const queue of queues) {

@@ -7,10 +7,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
+import type { FleetApiKey } from '../../../adapters/inference/fleet-api-key';
 import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
 import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
-import { type ServerSelector, systemClock } from '../../../domain/ports';
+import { type Log, type ServerSelector, systemClock } from '../../../domain/ports';
 import type { SimulatedServerHandle } from '../../../local/fleet/server';
 import type { ChatConfig } from '../../../use-cases/chat-turn';
 import { ChatService } from '../../../use-cases/start-turn';
@@ -35,10 +36,18 @@ const DEFAULT_CONFIG: ChatConfig = {
   stopPollMs: 50,
 };
 
+export interface OneServerChatOptions {
+  /** The fleet's bearer key; none by default. */
+  readonly apiKey?: FleetApiKey;
+  /** Where the service logs; silent by default. */
+  readonly log?: Log;
+}
+
 export function oneServerChat(
   db: TestDynamoDb,
   gpu: SimulatedServerHandle,
   config: Partial<ChatConfig> = {},
+  options: OneServerChatOptions = {},
 ): ChatService {
   const selector: ServerSelector = {
     attempts: 1,
@@ -48,7 +57,11 @@ export function oneServerChat(
   };
   return new ChatService({
     repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
-    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
+    model: new OpenAiModelClient({
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 2000,
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    }),
     admission: { admit: async () => selector },
     writeQueue: {
       enqueue: async () => {
@@ -59,7 +72,7 @@ export function oneServerChat(
     stopInbox: new SqsStopInbox(noSqs, { prefix: 'test-stop-', clock: systemClock, log }),
     idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
     clock: systemClock,
-    log,
+    log: options.log ?? log,
     config: { ...DEFAULT_CONFIG, ...config },
   });
 }
