@@ -1,5 +1,6 @@
 import { App, Tags } from 'aws-cdk-lib';
 import type { LogLevel } from '../lib/constructs/app-function';
+import { privateFleetFromContext } from '../lib/constructs/private-fleet-network';
 import { deploySettingsFromContext } from '../lib/fleet-settings';
 import { StatefulStack } from '../lib/stateful-stack';
 import { StatelessStack } from '../lib/stateless-stack';
@@ -61,6 +62,14 @@ new StatelessStack(app, 'ChatStateless', {
   // Unset: no CORS, the browser reaches the API through the distribution only.
   allowedOrigins: contextList('allowedOrigins'),
   logLevel: contextLogLevel(),
+  // A fleet in private subnets behind `--api-key` (README, "Private inference fleet"); unset: neither.
+  privateFleet: privateFleetFromContext({
+    subnetIds: contextList('inferenceSubnetIds'),
+    securityGroupIds: contextList('inferenceSecurityGroupIds'),
+    apiKeySecretArn: contextString('inferenceApiKeySecretArn'),
+    vpcId: contextString('inferenceVpcId'),
+    routeTableIds: contextList('inferenceRouteTableIds'),
+  }),
 });
 
 Tags.of(app).add('app', 'chat-serverless');

@@ -26,6 +26,7 @@ import {
 } from '../settings/settings';
 import { AppFunction, type LogLevel } from './constructs/app-function';
 import { dashboardUrl, Observability } from './constructs/observability';
+import { PrivateFleetNetwork, type PrivateFleetProps } from './constructs/private-fleet-network';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
 import {
   type BackgroundFunctionDefinition,
@@ -47,7 +48,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** What any function needs besides its code: the shape shared by routes, schedules and consumers. */
 export type FunctionDefinition = Pick<
   RouteDefinition,
-  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes'
+  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes' | 'reachesFleet'
 >;
 
 export interface StatelessStackProps extends StackProps {
@@ -72,6 +73,8 @@ export interface StatelessStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /** The fleet's subnets, security groups, API key and endpoints (CDK context). @default a public fleet, no key */
+  readonly privateFleet?: PrivateFleetProps;
   /**
    * Where entries, package-lock.json and the web client are found. @default the repository root.
    * Tests point it at a directory of stub handlers so they do not depend on the real ones.
@@ -134,6 +137,7 @@ export class StatelessStack extends Stack {
   private readonly projectRoot: string;
   private readonly logLevel: LogLevel;
   private readonly deploySettings: DeploySettings;
+  private readonly privateFleet: PrivateFleetNetwork | undefined;
 
   public constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -171,6 +175,8 @@ export class StatelessStack extends Stack {
       },
     };
     this.extras = new Map(Object.entries(extras));
+    this.privateFleet =
+      props.privateFleet && new PrivateFleetNetwork(this, 'PrivateFleet', props.privateFleet);
 
     for (const route of routes) {
       this.addRoute(route);
@@ -261,6 +267,7 @@ export class StatelessStack extends Stack {
       // Queue names are at most 80 characters: the prefix leaves room for the 26-character ulid.
       fn.bindStopInboxes(`${this.stackName.slice(0, 40)}-stop-`, definition.stopInboxes);
     }
+    if (definition.reachesFleet) this.privateFleet?.attach(fn);
     this.functions.set(definition.id, fn);
     return fn;
   }
