@@ -1,5 +1,6 @@
 import { App, Tags } from 'aws-cdk-lib';
 import type { LogLevel } from '../lib/constructs/app-function';
+import { privateFleetFromContext } from '../lib/constructs/private-fleet-network';
 import { EdgeStack } from '../lib/edge-stack';
 import { deploySettingsFromContext } from '../lib/fleet-settings';
 import { applyNag } from '../lib/nag-suppressions';
@@ -90,6 +91,14 @@ new StatelessStack(app, 'ChatStateless', {
   allowedOrigins: contextList('allowedOrigins'),
   logLevel: contextLogLevel(),
   originSecretVersionId: contextString('originSecretVersionId'),
+  // A fleet in private subnets behind `--api-key` (README, "Private inference fleet"); unset: neither.
+  privateFleet: privateFleetFromContext({
+    subnetIds: contextList('inferenceSubnetIds'),
+    securityGroupIds: contextList('inferenceSecurityGroupIds'),
+    apiKeySecretArn: contextString('inferenceApiKeySecretArn'),
+    vpcId: contextString('inferenceVpcId'),
+    routeTableIds: contextList('inferenceRouteTableIds'),
+  }),
 });
 
 Tags.of(app).add('app', 'chat-serverless');

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'upstream_error'
   | 'upstream_timeout'
+  | 'upstream_auth'
   | 'answer_too_long'
   | 'internal_error';
 
@@ -32,6 +33,7 @@ export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side.';
 export const TURN_ERROR_MESSAGES: Readonly<Record<string, string>> = {
   upstream_timeout: 'The model took too long to answer.',
   upstream_error: 'The model could not answer.',
+  upstream_auth: 'The model could not answer.',
   answer_too_long: 'The answer was too long to keep and was cut off.',
   overloaded: OVERLOADED_MESSAGE,
 };

@@ -157,6 +157,11 @@ export interface RouteDefinition {
   readonly queues: readonly (typeof queues)[number]['id'][];
   /** own: create, receive from and delete its inboxes; deliver: send a stop; sweep: list and delete. */
   readonly stopInboxes?: StopInboxAccess;
+  /**
+   * Talks to the inference servers: runs in the private fleet's subnets and may read its API key when the
+   * deployment has them (lib/constructs/private-fleet-network.ts).
+   */
+  readonly reachesFleet?: boolean;
 }
 
 export const routes = [
@@ -175,6 +180,7 @@ export const routes = [
     tables: { ChatTable: 'readWrite', FleetTable: 'read' },
     queues: ['TurnWritesQueue'],
     stopInboxes: 'own',
+    reachesFleet: true,
   },
   {
     id: 'GetHistory',
@@ -231,6 +237,7 @@ export const backgroundFunctions = [
     memoryMb: 256,
     tables: { FleetTable: 'readWrite', ServerRegistryTable: 'read' },
     queues: [],
+    reachesFleet: true,
   },
   {
     id: 'PersistTurns',

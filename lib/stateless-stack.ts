@@ -28,6 +28,7 @@ import {
 import { AppFunction, type LogLevel } from './constructs/app-function';
 import { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall';
 import { dashboardUrl, Observability } from './constructs/observability';
+import { PrivateFleetNetwork, type PrivateFleetProps } from './constructs/private-fleet-network';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
 import {
   type BackgroundFunctionDefinition,
@@ -50,7 +51,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** What any function needs besides its code: the shape shared by routes, schedules and consumers. */
 export type FunctionDefinition = Pick<
   RouteDefinition,
-  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes'
+  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes' | 'reachesFleet'
 >;
 
 export interface StatelessStackProps extends StackProps {
@@ -75,6 +76,8 @@ export interface StatelessStackProps extends StackProps {
   readonly allowedOrigins?: readonly string[];
   /** @default 'INFO' */
   readonly logLevel?: LogLevel;
+  /** The fleet's subnets, security groups, API key and endpoints (CDK context). @default a public fleet, no key */
+  readonly privateFleet?: PrivateFleetProps;
   /**
    * The origin secret's version CloudFront sends (README "Runbook": rotating the origin secret).
    * @default the version current at deploy time
@@ -151,6 +154,7 @@ export class StatelessStack extends Stack {
   private readonly projectRoot: string;
   private readonly logLevel: LogLevel;
   private readonly deploySettings: DeploySettings;
+  private readonly privateFleet: PrivateFleetNetwork | undefined;
 
   public constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -199,6 +203,8 @@ export class StatelessStack extends Stack {
       },
     };
     this.extras = new Map(Object.entries(extras));
+    this.privateFleet =
+      props.privateFleet && new PrivateFleetNetwork(this, 'PrivateFleet', props.privateFleet);
 
     for (const route of routes) {
       this.addRoute(route);
@@ -306,6 +312,7 @@ export class StatelessStack extends Stack {
       // Queue names are at most 80 characters: the prefix leaves room for the 26-character ulid.
       fn.bindStopInboxes(`${this.stackName.slice(0, 40)}-stop-`, definition.stopInboxes);
     }
+    if (definition.reachesFleet) this.privateFleet?.attach(fn);
     this.functions.set(definition.id, fn);
     return fn;
   }

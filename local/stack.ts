@@ -30,6 +30,7 @@ import {
   tables,
 } from '../lib/resources';
 import { securityHeaders } from '../lib/security-headers';
+import { SETTINGS } from '../settings/settings';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
@@ -53,6 +54,8 @@ import { removeStackFile, writeStackFile } from './stack-file';
 export type { BackgroundContext, BackgroundTask, StopFunction };
 
 const REGION = 'us-east-1';
+/** The local secret holding LOCAL_FLEET_API_KEY (rotate it with `secretsManager.put`). */
+export const FLEET_API_KEY_SECRET = 'local-fleet-api-key';
 
 /** The local stand-ins for schedules and event source mappings (local/background/). */
 export const defaultBackgroundTasks: readonly BackgroundTask[] = localBackgroundTasks;
@@ -137,17 +140,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sqs = await startSqs({ host, dataDir });
     stops.push({ name: 'sqs', stop: () => sqs.close() });
 
-    // Seeded with the secrets the functions read by name (names set in `env` below).
+    const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
+    // Seeded with the secrets the functions read by name (names set in `env` below). LOCAL_FLEET_API_KEY:
+    // the simulated servers (or INFERENCE_SERVERS) require it, and the functions read it from here, as on AWS.
     // The origin secret is new on every start, as only the gateway (CloudFront's stand-in) must know it.
     const originSecretValue = randomBytes(32).toString('base64url');
     const secretSeeds: Record<string, string> = { [originSecret.id]: originSecretValue };
+    if (fleetOptions.apiKey) secretSeeds[FLEET_API_KEY_SECRET] = fleetOptions.apiKey;
     const secretsManager = await startSecretsManager({ host, secrets: secretSeeds });
     stops.push({ name: 'secrets-manager', stop: () => secretsManager.close() });
 
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
 
-    const fleetOptions = { ...fleetOptionsFromEnv(settings), host, ...options.fleet };
     const fleet = externalServers ? undefined : await startFleet(fleetOptions);
     if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
     // A server's capacity: its batch slots plus a short queue of three, each of which waits well under a
@@ -181,6 +186,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_SERVICE_NAME: 'chat',
       [stopInboxes.envVar]: 'local-stop-',
       [originSecret.envVar]: originSecret.id,
+      ...(fleetOptions.apiKey
+        ? { [SETTINGS.inferenceApiKeySecretId.variable]: secretsManager.arn(FLEET_API_KEY_SECRET) }
+        : {}),
     };
     for (const table of tables) env[table.envVar] = table.id;
     for (const queue of queues) {

@@ -51,6 +51,7 @@ export interface Settings {
   readonly originSecretId: string;
   readonly serviceName: string;
   readonly metricsNamespace: string;
+  readonly inferenceApiKeySecretId: string;
 }
 
 export interface SettingDefinition<T> {

@@ -26,7 +26,8 @@ type DeploymentKey =
   | 'userPoolClientId'
   | 'originSecretId'
   | 'serviceName'
-  | 'metricsNamespace';
+  | 'metricsNamespace'
+  | 'inferenceApiKeySecretId';
 
 export function deploymentSettings(readers: {
   readonly fleet: readonly FunctionId[];
@@ -107,6 +108,15 @@ export function deploymentSettings(readers: {
       default: DEFAULT_METRICS_NAMESPACE,
       doc: 'CloudWatch namespace of the app’s metrics',
       readBy: ALL_FUNCTIONS,
+      kind: 'deployment',
+    },
+    inferenceApiKeySecretId: {
+      variable: 'INFERENCE_API_KEY_SECRET_ID',
+      parse: text,
+      default: '',
+      defaultText: 'none',
+      doc: 'Secrets Manager secret (ARN or name) holding the fleet’s bearer key (vLLM `--api-key`), sent on every request and `/metrics` scrape; unset: no key. CDK sets it from context `inferenceApiKeySecretArn`',
+      readBy: FLEET_READERS,
       kind: 'deployment',
     },
   };

@@ -77,12 +77,23 @@ export async function openFirstToken(
       servers.release(server);
       lastError =
         attemptController.signal.reason instanceof DomainError ? attemptController.signal.reason : error;
+      const failure = toDomainError(lastError);
+      if (failure.code === 'upstream_auth') {
+        // The key is the fleet's, not this server's: failing over would only be refused again.
+        deps.log.error('inference server refused the API key', {
+          server: server.id,
+          upstream_status: failure.details.upstream_status ?? 401,
+          key_renewed: failure.details.key_renewed ?? false,
+        });
+        break;
+      }
       deps.log.warn('inference attempt failed before the first token', {
         server: server.id,
         attempt,
         error: errorName(lastError),
       });
-      if (signal.aborted) break;
+      // Our own failure (the key could not be read) is the same on every server.
+      if (signal.aborted || failure.code === 'internal_error') break;
     }
   }
   const failure = toDomainError(lastError);

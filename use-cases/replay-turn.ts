@@ -81,6 +81,7 @@ export function stillAnswering(): DomainError {
 const REPLAYABLE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'upstream_error',
   'upstream_timeout',
+  'upstream_auth',
   'overloaded',
 ]);
 

@@ -8,6 +8,7 @@
 import type { ServerLoad } from '../../domain/fleet';
 import type { Clock, InferenceServer, LoadProbe, Log } from '../../domain/ports';
 import { systemClock } from '../../domain/ports';
+import { bearer, type FleetApiKey } from '../inference/fleet-api-key';
 import { parseServerMetrics, type ServerMetrics } from './engine-metrics';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -21,13 +22,21 @@ export interface MetricsLoadProbeOptions {
   readonly maxBytes?: number;
   /** Gets one warning per failed scrape, with the server id and a short reason code. */
   readonly log?: Pick<Log, 'warn'>;
+  /** The servers' bearer key, sent on every scrape; a 401 marks the server unhealthy and asks for a refresh. */
+  readonly apiKey?: FleetApiKey;
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 500;
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Why a scrape failed, as a short code for logs. */
-export type ProbeFailure = 'timeout' | 'unreachable' | `http_${number}` | 'too_large' | 'unparseable';
+export type ProbeFailure =
+  | 'timeout'
+  | 'unreachable'
+  | `http_${number}`
+  | 'too_large'
+  | 'unparseable'
+  | 'key_unavailable';
 
 class ProbeError extends Error {
   constructor(readonly reason: ProbeFailure) {
@@ -41,6 +50,7 @@ export class MetricsLoadProbe implements LoadProbe {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly log: Pick<Log, 'warn'> | undefined;
+  private readonly apiKey: FleetApiKey | undefined;
 
   constructor(options: MetricsLoadProbeOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -48,13 +58,14 @@ export class MetricsLoadProbe implements LoadProbe {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.log = options.log;
+    this.apiKey = options.apiKey;
     if (!(this.timeoutMs > 0)) throw new Error(`timeoutMs must be > 0, got ${this.timeoutMs}`);
   }
 
   async probe(server: InferenceServer & { readonly capacity: number }): Promise<ServerLoad> {
     const base = { id: server.id, baseUrl: server.baseUrl, capacity: server.capacity };
     try {
-      const metrics = await this.scrape(server.baseUrl);
+      const metrics = await this.scrape(server);
       return {
         ...base,
         running: metrics.running,
@@ -66,23 +77,35 @@ export class MetricsLoadProbe implements LoadProbe {
       };
     } catch (error) {
       const reason: ProbeFailure = error instanceof ProbeError ? error.reason : failureOf(error);
-      this.log?.warn('inference server scrape failed', { server: server.id, reason });
+      this.log?.warn(
+        reason === 'http_401' ? 'inference server refused the API key' : 'inference server scrape failed',
+        { server: server.id, reason },
+      );
       return { ...base, running: 0, waiting: 0, healthy: false, updatedAt: this.clock.now() };
     }
   }
 
-  private async scrape(baseUrl: string): Promise<ServerMetrics> {
+  private async scrape(server: InferenceServer): Promise<ServerMetrics> {
+    const apiKey = this.apiKey;
+    let key: string | undefined;
+    try {
+      key = !apiKey || apiKey.ready ? apiKey?.current : await apiKey.get();
+    } catch {
+      throw new ProbeError('key_unavailable');
+    }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new ProbeError('timeout')), this.timeoutMs);
     try {
-      const response = await this.fetch(`${baseUrl}/metrics`, {
+      const response = await this.fetch(`${server.baseUrl}/metrics`, {
         method: 'GET',
-        headers: { accept: 'text/plain;version=0.0.4' },
+        headers: { accept: 'text/plain;version=0.0.4', ...bearer(key) },
         signal: controller.signal,
         redirect: 'error',
       });
       if (response.status !== 200) {
         await response.body?.cancel().catch(() => undefined);
+        // Not awaited: the next tick's scrape uses the renewed key (the Secret rate-limits the reads).
+        if (response.status === 401) void apiKey?.renewAfter(key).catch(() => undefined);
         throw new ProbeError(`http_${response.status}`);
       }
       const text = await readText(response, this.maxBytes);

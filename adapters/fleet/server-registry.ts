@@ -1,7 +1,7 @@
 /**
  * The INFERENCE_SERVERS list: a seed list of inference servers in one string,
  *
- *   INFERENCE_SERVERS=gpu-1=http://10.0.0.10:8000|16,gpu-2=http://10.0.0.11:8000
+ *   INFERENCE_SERVERS=gpu-1=http://127.0.0.1:8000|16,gpu-2=http://127.0.0.1:8001
  *
  * Comma-separated entries `id=baseUrl` or `id=baseUrl|capacity`. `capacity` is the number of concurrent
  * sequences the server may hold while keeping the first-token objective: its batch slots plus a short

@@ -6,14 +6,18 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { INTERNAL_ERROR_MESSAGE } from '../../contract/errors';
 import { DomainError } from '../../domain/errors';
 import type { CompletionRequest, InferenceServer, ModelChunk, ModelClient } from '../../domain/ports';
+import { bearer, type FleetApiKey } from './fleet-api-key';
 
 export interface OpenAiModelClientOptions {
   /** Until the response headers arrive. */
   readonly connectTimeoutMs: number;
   /** Longest silence between two chunks once streaming: a stalled server fails the turn instead of hanging. */
   readonly idleTimeoutMs: number;
+  /** The servers' bearer key (`--api-key`); without it no Authorization header is sent. */
+  readonly apiKey?: FleetApiKey;
 }
 
 interface CompletionChunk {
@@ -37,18 +41,32 @@ export class OpenAiModelClient implements ModelClient {
   constructor(private readonly options: OpenAiModelClientOptions) {}
 
   async stream(server: InferenceServer, request: CompletionRequest): Promise<AsyncIterable<ModelChunk>> {
+    if (request.signal.aborted) throw request.signal.reason;
+    const apiKey = this.options.apiKey;
+    // Once held, the key is a field read: no promise, no store call per request.
+    const key = !apiKey || apiKey.ready ? apiKey?.current : await firstKey(apiKey);
     const controller = new AbortController();
     const abortFromCaller = () => controller.abort(request.signal.reason);
-    if (request.signal.aborted) throw request.signal.reason;
     request.signal.addEventListener('abort', abortFromCaller, { once: true });
     const cleanup = () => request.signal.removeEventListener('abort', abortFromCaller);
     const connectTimer = setTimeout(
       () => controller.abort(new DomainError('upstream_timeout', 'The AI server did not answer in time.')),
       this.options.connectTimeoutMs,
     );
+    const url = `${server.baseUrl}/v1/chat/completions`;
     let response: IncomingMessage;
+    let renewed = false;
     try {
-      response = await this.post(`${server.baseUrl}/v1/chat/completions`, request, controller.signal);
+      response = await this.post(url, request, key, controller.signal);
+      if (response.statusCode === 401 && apiKey) {
+        // The key may have been rotated: one refresh (rate-limited by the Secret) and one retry if it changed.
+        response.resume();
+        const next = await apiKey.renewAfter(key).catch(() => undefined);
+        if (next !== undefined) {
+          renewed = true;
+          response = await this.post(url, request, next, controller.signal);
+        }
+      }
     } catch (error) {
       cleanup();
       throw controller.signal.reason instanceof DomainError
@@ -63,6 +81,13 @@ export class OpenAiModelClient implements ModelClient {
     if (status < 200 || status > 299) {
       cleanup();
       response.resume();
+      if (status === 401) {
+        // A wrong key is wrong for every server: the caller must not fail over (nor retry) on it.
+        throw new DomainError('upstream_auth', 'The model could not answer.', {
+          upstream_status: status,
+          key_renewed: renewed,
+        });
+      }
       // 429/503 are a busy server's refusals (vLLM bounded queue, TGI, llama.cpp): the caller may fail over.
       const refused = status === 429 || status === 503;
       throw new DomainError(refused ? 'overloaded' : 'upstream_error', 'The AI server refused the request.', {
@@ -73,7 +98,12 @@ export class OpenAiModelClient implements ModelClient {
   }
 
   /** Resolves with the response once its headers arrived; aborting `signal` destroys the request. */
-  private post(url: string, request: CompletionRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  private post(
+    url: string,
+    request: CompletionRequest,
+    key: string | undefined,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
     const target = new URL(url);
     const https = target.protocol === 'https:';
     const body = JSON.stringify({
@@ -92,6 +122,7 @@ export class OpenAiModelClient implements ModelClient {
           'content-type': 'application/json',
           accept: 'text/event-stream',
           'content-length': Buffer.byteLength(body),
+          ...bearer(key),
         },
       };
       const req: ClientRequest = https
@@ -218,6 +249,16 @@ export class OpenAiModelClient implements ModelClient {
       // Stops the upstream generation if the consumer gave up early (caps, stop, errors).
       if (!finished && !ended) controller.abort();
     }
+  }
+}
+
+/** A container's first read of the key. */
+async function firstKey(apiKey: FleetApiKey): Promise<string | undefined> {
+  try {
+    return await apiKey.get();
+  } catch {
+    // The secret store is down at cold start: our fault, not the server's; no failover helps.
+    throw new DomainError('internal_error', INTERNAL_ERROR_MESSAGE, { cause: 'api_key_unavailable' });
   }
 }
 

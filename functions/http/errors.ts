@@ -20,6 +20,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal_error: 500,
   upstream_error: 502,
+  // The fleet refused our API key: our misconfiguration, but the client only needs to know the model failed.
+  upstream_auth: 502,
   // The model produced more than a turn can hold: its fault, like a broken stream.
   answer_too_long: 502,
   overloaded: 503,

@@ -17,6 +17,7 @@ import {
 import type { Settings } from '../../settings/settings';
 import { FleetGate } from '../../use-cases/fleet-gate';
 import { ChatService } from '../../use-cases/start-turn';
+import { createFleetApiKey } from './fleet-api-key';
 import type { Infrastructure } from './infrastructure';
 import { createTurnStores } from './turns';
 
@@ -73,6 +74,7 @@ export function createChatService(
     model: new OpenAiModelClient({
       connectTimeoutMs: settings.inferenceConnectTimeoutMs,
       idleTimeoutMs: settings.inferenceIdleTimeoutMs,
+      apiKey: createFleetApiKey(settings),
     }),
     admission: createFleetGate(settings, infrastructure, clients),
     writeQueue: new SqsTurnWriteQueue(clients.sqs, settings.turnWritesQueueUrl),

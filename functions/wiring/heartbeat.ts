@@ -7,6 +7,7 @@ import type { Settings } from '../../settings/settings';
 import { HeartbeatWorker } from '../../use-cases/heartbeat-tick';
 import { recordFleet } from '../commons/metrics';
 import { fleetMetricsEvery, type ShardHeartbeat } from '../heartbeat/loop';
+import { createFleetApiKey } from './fleet-api-key';
 import { type Infrastructure, once } from './infrastructure';
 
 /** The heartbeat's wiring: `forShard(k)` is everything the worker of shard k needs. */
@@ -14,6 +15,8 @@ export function createHeartbeat(settings: Settings, infrastructure: Infrastructu
   const { documentClient, clock, log } = infrastructure;
   const registry = once(() => new DynamoDbServerRegistry(documentClient, settings.serverRegistryTableName));
   const fleet = once(() => new DynamoDbFleetRepository(documentClient, settings.fleetTableName));
+  // One key for every shard's worker: a container reads the secret once.
+  const apiKey = once(() => createFleetApiKey(settings));
 
   /** Throws for a shard outside FLEET_SHARDS. */
   const forShard = (shard: number): ShardHeartbeat => {
@@ -23,7 +26,12 @@ export function createHeartbeat(settings: Settings, infrastructure: Infrastructu
       shard: validateShard(shard, shards),
       shards,
       registry: registry(),
-      probe: new MetricsLoadProbe({ clock, timeoutMs: settings.heartbeatProbeTimeoutMs, log }),
+      probe: new MetricsLoadProbe({
+        clock,
+        timeoutMs: settings.heartbeatProbeTimeoutMs,
+        log,
+        apiKey: apiKey(),
+      }),
       fleet: fleet(),
       clock,
       policy: fleetPolicy(settings),

@@ -21,6 +21,8 @@ export interface FleetOptions extends Partial<TunableOptions> {
   model?: string;
   /** Per-server overrides, by index (0 → gpu-1), e.g. a slower or smaller server. */
   perServer?: ReadonlyArray<Partial<TunableOptions> | undefined>;
+  /** The bearer key every server requires (LOCAL_FLEET_API_KEY); unset: none. */
+  apiKey?: string;
 }
 
 export interface FleetHandle {
@@ -29,7 +31,7 @@ export interface FleetHandle {
 }
 
 export async function startFleet(options: FleetOptions = {}): Promise<FleetHandle> {
-  const { count = 3, host, model, perServer = [], ...shared } = options;
+  const { count = 3, host, model, perServer = [], apiKey, ...shared } = options;
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`fleet count must be an integer >= 1, got ${count}`);
   const servers: FleetServer[] = [];
@@ -42,6 +44,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<FleetHandl
       const serverOptions: SimulatedServerOptions = { ...shared, ...perServer[i], id, port: 0 };
       if (host !== undefined) serverOptions.host = host;
       if (model !== undefined) serverOptions.model = model;
+      if (apiKey !== undefined) serverOptions.apiKey = apiKey;
       const handle = await startSimulatedServer(serverOptions);
       servers.push({ id, baseUrl: handle.baseUrl, handle });
     }
@@ -60,6 +63,8 @@ export interface FleetEnvOptions {
   timeToFirstTokenMs: number;
   /** Absent = unlimited queue. */
   maxQueue?: number;
+  /** Absent = no key required. */
+  apiKey?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,7 +92,7 @@ function readNumber(env: Env, name: string, kind: NumberKind): number | undefine
 /**
  * Fleet options from the environment: LOCAL_FLEET_SERVERS (3), LOCAL_FLEET_SLOTS (8),
  * LOCAL_FLEET_TOKENS_PER_SECOND (50), LOCAL_FLEET_ANSWER_TOKENS (200), LOCAL_FLEET_TTFT_MS (150),
- * LOCAL_FLEET_MAX_QUEUE (unset or empty = unlimited). Throws an Error naming a malformed variable.
+ * LOCAL_FLEET_MAX_QUEUE (unset or empty = unlimited), LOCAL_FLEET_API_KEY (unset or empty = no key). Throws an Error naming a malformed variable.
  */
 export function fleetOptionsFromEnv(env: Env = process.env): FleetEnvOptions {
   const options: FleetEnvOptions = {
@@ -99,5 +104,7 @@ export function fleetOptionsFromEnv(env: Env = process.env): FleetEnvOptions {
   };
   const maxQueue = readNumber(env, 'LOCAL_FLEET_MAX_QUEUE', 'non-negative-int');
   if (maxQueue !== undefined) options.maxQueue = maxQueue;
+  const apiKey = env.LOCAL_FLEET_API_KEY?.trim();
+  if (apiKey) options.apiKey = apiKey;
   return options;
 }

@@ -26,6 +26,10 @@ export interface SimulatedServerStats {
   generationTokensTotal: number;
   /** Simulated KV cache use, 0..1. */
   kvCacheUsage: number;
+  /** Requests to /v1/* and /metrics that carried the required key (0 when none is required). */
+  authorizedRequests: number;
+  /** Requests to /v1/* and /metrics refused 401 for a missing or wrong key. */
+  unauthorizedRequests: number;
   options: TunableOptions;
 }
 
@@ -41,6 +45,8 @@ export interface SimulatedServerHandle {
   options(): TunableOptions;
   /** Changes options live; throws on an invalid value. Returns the resulting options. */
   setOptions(partial: Partial<TunableOptions>): TunableOptions;
+  /** The bearer key required from now on (undefined or '': none), as a rotated `--api-key`. */
+  setApiKey(key: string | undefined): void;
   /** Running sequences stop emitting tokens for `ms` (Infinity = until stall(false)); false resumes. */
   stall(ms: number | false): void;
   /** Crash: destroys every open socket mid-stream and stops listening. */

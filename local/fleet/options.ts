@@ -29,6 +29,8 @@ export interface SimulatedServerOptions extends Partial<TunableOptions> {
   model?: string;
   /** Name of this server, sent as the `x-inference-server` response header. Default 'inference'. */
   id?: string;
+  /** Required bearer key (vLLM `--api-key`); unset or '': none. */
+  apiKey?: string;
 }
 
 export const DEFAULT_TUNABLE_OPTIONS: TunableOptions = {

@@ -3,6 +3,7 @@
 // - POST /v1/chat/completions (stream or not), GET /v1/models, GET /health, GET /metrics (vLLM names).
 // - At most `slots` sequences generate at once; the rest wait FIFO (optionally bounded: 503 + Retry-After).
 // - Each sequence: `timeToFirstTokenMs` after it gets a slot, then `tokensPerSecond` tokens per second.
+// - `apiKey` (vLLM `--api-key`): /v1/* and /metrics then answer 401 without `Authorization: Bearer <key>`.
 // - Faults for tests: kill() (crash: sockets destroyed), restart(), stall(ms | false), live setOptions().
 // - Steering from another process: GET /admin/stats, POST /admin/options, POST /admin/stall (admin.ts).
 //
@@ -49,9 +50,13 @@ class SimulatedInferenceServer implements SimulatedServerHandle {
   private readonly startedAt = Math.floor(Date.now() / 1000);
   private readonly metrics = new SimulatedServerMetrics();
   private readonly scheduler: SlotScheduler;
+  private apiKey: string | undefined;
+  private authorized = 0;
+  private unauthorized = 0;
 
   constructor(options: SimulatedServerOptions) {
-    const { host, port, model, id, ...tunable } = options;
+    const { host, port, model, id, apiKey, ...tunable } = options;
+    this.apiKey = apiKey === '' ? undefined : apiKey;
     this.host = host ?? '127.0.0.1';
     this.port = port ?? 0;
     this.model = model ?? 'local-llm';
@@ -127,6 +132,10 @@ class SimulatedInferenceServer implements SimulatedServerHandle {
     return this.options();
   }
 
+  setApiKey(key: string | undefined): void {
+    this.apiKey = key === '' ? undefined : key;
+  }
+
   stall(ms: number | false): void {
     this.scheduler.stall(ms);
   }
@@ -149,6 +158,8 @@ class SimulatedInferenceServer implements SimulatedServerHandle {
       promptTokensTotal: metrics.promptTokensTotal,
       generationTokensTotal: metrics.generationTokensTotal,
       kvCacheUsage: scheduler.kvCacheUsage(),
+      authorizedRequests: this.authorized,
+      unauthorizedRequests: this.unauthorized,
       options: this.options(),
     };
   }
@@ -172,6 +183,20 @@ class SimulatedInferenceServer implements SimulatedServerHandle {
     if (ADMIN_PATHS.has(path)) {
       await handleAdmin(path, req, res, this);
       return;
+    }
+    if (this.apiKey !== undefined && (path.startsWith('/v1/') || path === '/metrics')) {
+      if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
+        this.unauthorized++;
+        req.resume();
+        // OpenAI's answer to a missing or wrong key.
+        sendJson(
+          res,
+          401,
+          errorBody('Incorrect API key provided.', 'invalid_request_error', null, 'invalid_api_key'),
+        );
+        return;
+      }
+      this.authorized++;
     }
     switch (path) {
       case '/v1/chat/completions':

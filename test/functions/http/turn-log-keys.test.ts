@@ -40,7 +40,7 @@ beforeAll(async () => {
     answerTokens: 40,
     timeToFirstTokenMs: 5,
   });
-  const chat = oneServerChat(db, gpu, {}, requestLog);
+  const chat = oneServerChat(db, gpu, {}, { log: requestLog });
   // The real authenticator's key handling over a verifier that trusts the header's user id ('crash' throws).
   const authenticate = authenticatorFor({
     verify: async (authorization) => {

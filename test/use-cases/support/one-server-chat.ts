@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
+import type { FleetApiKey } from '../../../adapters/inference/fleet-api-key';
 import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
 import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
@@ -35,13 +36,20 @@ const DEFAULT_CONFIG: ChatConfig = {
   stopPollMs: 50,
 };
 
+export interface OneServerChatOptions {
+  /** The fleet's bearer key; none by default. */
+  readonly apiKey?: FleetApiKey;
+  /** Where the service logs; silent by default. */
+  readonly log?: Log;
+}
+
 export function oneServerChat(
   db: TestDynamoDb,
   gpu: Pick<SimulatedServerHandle, 'id' | 'baseUrl'>,
   config: Partial<ChatConfig> = {},
-  /** Where the use cases and adapters log (silent unless a test reads the lines). */
-  log: Log = silent,
+  options: OneServerChatOptions = {},
 ): ChatService {
+  const log = options.log ?? silent;
   const selector: ServerSelector = {
     attempts: 1,
     pick: async () => ({ id: gpu.id, baseUrl: gpu.baseUrl }),
@@ -50,7 +58,11 @@ export function oneServerChat(
   };
   return new ChatService({
     repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
-    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: 2000 }),
+    model: new OpenAiModelClient({
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 2000,
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    }),
     admission: { admit: async () => selector },
     writeQueue: {
       enqueue: async () => {
