@@ -20,6 +20,8 @@ export function applyNag(app: App): void {
 
 const BASIC_EXECUTION_ROLE =
   'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+const VPC_ACCESS_ROLE =
+  'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole';
 
 function suppressStateful(stack: StatefulStack): void {
   NagSuppressions.addResourceSuppressions(stack.userPool, [
@@ -61,6 +63,13 @@ function suppressStateless(stack: StatelessStack): void {
             'AWSLambdaBasicExecutionRole grants only CreateLogGroup/CreateLogStream/PutLogEvents, what ' +
             'every function needs to log; a copy of it as an inline policy would grant the same.',
           appliesTo: [BASIC_EXECUTION_ROLE],
+        },
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'With a private fleet (context inferenceSubnetIds) the fleet-facing functions need ' +
+            'AWSLambdaVPCAccessExecutionRole: only the network-interface calls Lambda makes to join the subnets.',
+          appliesTo: [VPC_ACCESS_ROLE],
         },
         {
           id: 'AwsSolutions-IAM5',
