@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, CfnResource, Duration, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
-import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { CfnOutput, CfnResource, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -15,7 +13,6 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type DeploySettings, resolveDeploySettings, settingsEnvironment } from '../settings/environment';
@@ -26,9 +23,9 @@ import {
   SETTINGS,
 } from '../settings/settings';
 import { AppFunction, type LogLevel } from './constructs/app-function';
-import { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall';
+import { EdgeFirewall } from './constructs/edge-firewall';
 import { dashboardUrl, Observability } from './constructs/observability';
-import { PrivateFleetNetwork, type PrivateFleetProps } from './constructs/private-fleet-network';
+import { PrivateFleetNetwork } from './constructs/private-fleet-network';
 import { WebHosting, webClientSource } from './constructs/web-hosting';
 import {
   type BackgroundFunctionDefinition,
@@ -40,6 +37,23 @@ import {
   tables,
 } from './resources';
 import type { TableId } from './stateful-stack';
+import {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  type FunctionDefinition,
+  type StatelessStackProps,
+  TARGETS_PER_RULE,
+  VISIBILITY_TIMEOUT_FACTOR,
+} from './stateless-stack-props';
+
+export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  type FunctionDefinition,
+  type StatelessStackProps,
+  TARGETS_PER_RULE,
+  VISIBILITY_TIMEOUT_FACTOR,
+};
 
 type QueueId = (typeof queues)[number]['id'];
 export type RouteId = (typeof routes)[number]['id'];
@@ -48,67 +62,8 @@ export type BackgroundFunctionId = (typeof backgroundFunctions)[number]['id'];
 /** The repository root: route entries in lib/resources.ts are relative to it. */
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** What any function needs besides its code: the shape shared by routes, schedules and consumers. */
-export type FunctionDefinition = Pick<
-  RouteDefinition,
-  'id' | 'entry' | 'timeoutSeconds' | 'memoryMb' | 'tables' | 'queues' | 'stopInboxes' | 'reachesFleet'
->;
-
-export interface StatelessStackProps extends StackProps {
-  readonly tables: Readonly<Record<TableId, ITable>>;
-  readonly turnWritesQueue: IQueue;
-  readonly turnWritesDlq: IQueue;
-  readonly userPool: IUserPool;
-  readonly userPoolClient: IUserPoolClient;
-  /** Every alarm publishes here (created in the stateful stack, so email subscriptions survive). */
-  readonly alarmTopic: ITopic;
-  /** Alarms of other stacks to show on the dashboard (e.g. the DLQ alarm). */
-  readonly otherAlarms?: readonly IAlarm[];
-  /**
-   * Deploy-time settings (fleet thresholds, shard count) by settings-table key.
-   * @default each entry's deploy default in settings/settings.ts
-   */
-  readonly settings?: DeploySettings;
-  /**
-   * Origins allowed by the Function URLs' CORS, for pages served from elsewhere than the distribution.
-   * @default none: no CORS configuration, so browsers reach the API only through the distribution.
-   */
-  readonly allowedOrigins?: readonly string[];
-  /** @default 'INFO' */
-  readonly logLevel?: LogLevel;
-  /** The fleet's subnets, security groups, API key and endpoints (CDK context). @default a public fleet, no key */
-  readonly privateFleet?: PrivateFleetProps;
-  /**
-   * The origin secret's version CloudFront sends (README "Runbook": rotating the origin secret).
-   * @default the version current at deploy time
-   */
-  readonly originSecretVersionId?: string;
-  /**
-   * The distribution's CLOUDFRONT-scoped web ACL (from the us-east-1 ChatEdge stack, or an existing one).
-   * @default an EdgeFirewall in this stack, which then must deploy to us-east-1 (or be region-agnostic).
-   */
-  readonly webAclArn?: string;
-  /** The rate limit of the EdgeFirewall created here (when no webAclArn is given). */
-  readonly firewall?: EdgeFirewallProps;
-  /**
-   * Where entries, package-lock.json and the web client are found. @default the repository root.
-   * Tests point it at a directory of stub handlers so they do not depend on the real ones.
-   */
-  readonly projectRoot?: string;
-}
-
 export const SERVICE_NAME = DEFAULT_SERVICE_NAME;
 export const METRICS_NAMESPACE = DEFAULT_METRICS_NAMESPACE;
-
-/** EventBridge allows at most 5 targets per rule: the heartbeat's shards are spread over several rules. */
-export const TARGETS_PER_RULE = 5;
-
-/** AWS guidance for SQS event sources: the queue's visibility timeout ≥ 6 × the consumer's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-
-/** Request headers the browser sends; response headers it must be able to read. */
-export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
-export const CORS_EXPOSED_HEADERS = ['x-message-id', 'retry-after'];
 
 const FUNCTION_IDS: readonly string[] = [...routes, ...backgroundFunctions].map(
   (definition) => definition.id,
