@@ -46,14 +46,7 @@ import {
   VISIBILITY_TIMEOUT_FACTOR,
 } from './stateless-stack-props';
 
-export {
-  CORS_ALLOWED_HEADERS,
-  CORS_EXPOSED_HEADERS,
-  type FunctionDefinition,
-  type StatelessStackProps,
-  TARGETS_PER_RULE,
-  VISIBILITY_TIMEOUT_FACTOR,
-};
+export * from './stateless-stack-props';
 
 type QueueId = (typeof queues)[number]['id'];
 export type RouteId = (typeof routes)[number]['id'];

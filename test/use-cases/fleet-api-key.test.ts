@@ -4,20 +4,22 @@
  * and a rotation is picked up by the first turn that meets a 401.
  */
 import { randomUUID } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
 import { FleetApiKey } from '../../adapters/inference/fleet-api-key';
 import { SecretsManagerSecret } from '../../adapters/secrets/secrets-manager-secret';
 import { mapError } from '../../functions/http/errors';
-import { type LocalSecretsManager, startSecretsManager } from '../../local/emulators/secrets-manager';
+import type { LocalSecretsManager } from '../../local/emulators/secrets-manager';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
 import type { TurnEvent } from '../../use-cases/start-turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
+import { startTestSecretsManager, type TestSecretsManager } from '../support/secrets';
 import { oneServerChat } from './support/one-server-chat';
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
+let secrets: TestSecretsManager;
 let store: LocalSecretsManager;
 let client: SecretsManagerClient;
 let repository: DynamoDbTurnRepository;
@@ -31,18 +33,12 @@ beforeAll(async () => {
     tokensPerSecond: 500,
     timeToFirstTokenMs: 5,
   });
-  store = await startSecretsManager({ secrets: { 'fleet-key': 'k1' } });
-  client = new SecretsManagerClient({
-    endpoint: store.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  secrets = await startTestSecretsManager({ 'fleet-key': 'k1' });
+  ({ store, client } = secrets);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await store?.close();
+  await secrets?.close();
   await gpu?.close();
   await db?.close();
 });

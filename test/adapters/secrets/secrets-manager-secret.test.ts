@@ -1,24 +1,18 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSecret } from '../../../adapters/secrets/secrets-manager-secret';
-import { type LocalSecretsManager, startSecretsManager } from '../../../local/emulators/secrets-manager';
+import type { LocalSecretsManager } from '../../../local/emulators/secrets-manager';
+import { startTestSecretsManager, type TestSecretsManager } from '../../support/secrets';
 
+let secrets: TestSecretsManager;
 let store: LocalSecretsManager;
 let client: SecretsManagerClient;
 
 beforeAll(async () => {
-  store = await startSecretsManager({ secrets: { 'fleet-key': 'k1', 'origin-secret': 'o1' } });
-  client = new SecretsManagerClient({
-    endpoint: store.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  secrets = await startTestSecretsManager({ 'fleet-key': 'k1', 'origin-secret': 'o1' });
+  ({ store, client } = secrets);
 });
-afterAll(async () => {
-  client.destroy();
-  await store.close();
-});
+afterAll(() => secrets.close());
 
 function clockAt(start: number) {
   const clock = { at: start, now: () => clock.at };
@@ -63,17 +57,12 @@ describe('SecretsManagerSecret', () => {
 
   it('keeps a held value when the store is unreachable', async () => {
     const clock = clockAt(0);
-    const dead = await startSecretsManager({ secrets: { s: 'v1' } });
-    const deadClient = new SecretsManagerClient({
-      endpoint: dead.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    const dead = await startTestSecretsManager({ s: 'v1' });
+    const deadClient = dead.client;
     try {
       const secret = new SecretsManagerSecret(deadClient, 's', { clock });
       expect(await secret.values()).toEqual(['v1']);
-      await dead.close();
+      await dead.store.close();
       clock.at = 120_000;
       expect(await secret.refresh()).toEqual(['v1']);
       expect(await secret.values()).toEqual(['v1']);

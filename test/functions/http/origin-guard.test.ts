@@ -1,27 +1,21 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsManagerSecret } from '../../../adapters/secrets/secrets-manager-secret';
 import type { Secret } from '../../../domain/ports';
 import { OriginGuard } from '../../../functions/http/origin-guard';
-import { type LocalSecretsManager, startSecretsManager } from '../../../local/emulators/secrets-manager';
+import type { LocalSecretsManager } from '../../../local/emulators/secrets-manager';
+import { startTestSecretsManager, type TestSecretsManager } from '../../support/secrets';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
+let secrets: TestSecretsManager;
 let store: LocalSecretsManager;
 let client: SecretsManagerClient;
 
 beforeAll(async () => {
-  store = await startSecretsManager({ secrets: { origin: 'first' } });
-  client = new SecretsManagerClient({
-    endpoint: store.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  secrets = await startTestSecretsManager({ origin: 'first' });
+  ({ store, client } = secrets);
 });
-afterAll(async () => {
-  client.destroy();
-  await store.close();
-});
+afterAll(() => secrets.close());
 
 describe('OriginGuard', () => {
   it('accepts the secret, refuses anything else, and follows a rotation once a refresh is due', async () => {

@@ -5,17 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretsManagerSecret } from '../../../adapters/secrets/secrets-manager-secret';
 import type { HttpEvent } from '../../../functions/http/event';
 import { OriginGuard } from '../../../functions/http/origin-guard';
 import { originSecret } from '../../../lib/resources';
-import { type LocalSecretsManager, startSecretsManager } from '../../../local/emulators/secrets-manager';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../../local/fleet/server';
 import { createLambdaContext } from '../../../local/gateway/lambda-context';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
+import { startTestSecretsManager, type TestSecretsManager } from '../../support/secrets';
 import { oneServerChat } from '../../use-cases/support/one-server-chat';
 
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
@@ -28,8 +27,7 @@ type Line = Record<string, unknown>;
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
-let secrets: LocalSecretsManager;
-let secretsClient: SecretsManagerClient;
+let secrets: TestSecretsManager;
 let handler: StreamingHandler;
 
 beforeAll(async () => {
@@ -48,19 +46,13 @@ beforeAll(async () => {
       return { userId: String(authorization), tier: 'premium' };
     },
   });
-  secrets = await startSecretsManager({ secrets: { origin: 'from-cloudfront' } });
-  secretsClient = new SecretsManagerClient({
-    endpoint: secrets.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const origin = new OriginGuard(new SecretsManagerSecret(secretsClient, 'origin'), requestLog);
+  secrets = await startTestSecretsManager({ origin: 'from-cloudfront' });
+  const origin = new OriginGuard(new SecretsManagerSecret(secrets.client, 'origin'), requestLog);
   handler = chatHandler({ chat, origin, authenticate, maxPromptChars: 1000, sseFlushMs: 0 })
     .handler as unknown as StreamingHandler;
 });
 
 afterAll(async () => {
-  secretsClient?.destroy();
   await secrets?.close();
   await gpu?.close();
   await db?.close();
