@@ -5,6 +5,9 @@
  */
 import type { TurnStatus } from './turn';
 
+/** The largest request body any route reads; a longer one is answered 413 (at the edge, and by the functions). */
+export const MAX_REQUEST_BODY_BYTES = 256 * 1024;
+
 /** POST /chat. */
 export interface ChatRequestBody {
   readonly prompt: string;

@@ -44,6 +44,13 @@ export const PRICES = {
     /** EMF metrics are custom metrics: per metric (name + dimension values) and month, first 10,000. */
     usdPerMetricMonth: 0.3,
   },
+  waf: {
+    source: 'aws.amazon.com/waf/pricing (web ACL, rules, requests inspected)',
+    usdPerMillionRequests: 0.6,
+    usdPerWebAclMonth: 5,
+    /** Each rule, a managed rule group counting as one. */
+    usdPerRuleMonth: 1,
+  },
   cloudfront: {
     source: 'aws.amazon.com/cloudfront/pricing (United States, Mexico & Canada edge locations)',
     usdPerMillionHttpsRequests: 1.0,

@@ -5,6 +5,7 @@
  * Storage enters the per-turn figure as the first month of what a turn leaves stored (with PITR); the
  * run-rate of all history kept after 1 and 3 years is given per day beside it.
  */
+import { WEB_ACL_RULES } from '../../lib/constructs/edge-firewall';
 import { FUNCTION_OBSERVABILITY } from '../../lib/constructs/function-observability';
 import type { DynamoDbTotals } from './dynamodb-totals';
 import { DAYS_PER_MONTH, GB, PRICES, tieredCost } from './prices';
@@ -20,6 +21,7 @@ export const COMPONENTS = [
   'CloudWatch Logs',
   'SQS',
   'CloudFront',
+  'WAF',
   'X-Ray',
   'CloudWatch metrics',
   'Heartbeat',
@@ -101,12 +103,17 @@ export function price(input: PricingInput): Costs {
       (turn.cloudfront.requests * PRICES.cloudfront.usdPerMillionHttpsRequests) / 1e6 +
       (turn.cloudfront.bytesOut / GB) * usdPerGbOut +
       (turn.cloudfront.bytesToOrigin / GB) * PRICES.cloudfront.toOriginUsdPerGb,
+    // Every request CloudFront takes is inspected by the web ACL.
+    WAF: (turn.cloudfront.requests * PRICES.waf.usdPerMillionRequests) / 1e6,
     'X-Ray': FUNCTION_OBSERVABILITY.activeTracing
       ? (PRICES.xray.defaultSampledShare * PRICES.xray.usdPerMillionTracesRecorded) / 1e6
       : 0,
   };
   const fixedPerDay = {
     'CloudWatch metrics': (input.metricSeries * PRICES.cloudwatch.usdPerMetricMonth) / DAYS_PER_MONTH,
+    WAF:
+      (PRICES.waf.usdPerWebAclMonth + Object.keys(WEB_ACL_RULES).length * PRICES.waf.usdPerRuleMonth) /
+      DAYS_PER_MONTH,
     Heartbeat: dailyUsd(heartbeat),
     Sweeper: dailyUsd(sweeper),
     SQS: (SQS_POLLER_REQUESTS_PER_DAY * PRICES.sqs.usdPerMillionRequests) / 1e6,

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { MAX_REQUEST_BODY_BYTES } from '../../contract/http-api';
 import { DomainError, invalidRequest } from '../../domain/errors';
 import type { Log } from '../../domain/ports';
 import { mapError } from './errors';
@@ -31,7 +32,7 @@ export function requireMethod(event: HttpEvent, method: 'GET' | 'POST'): void {
 }
 
 /** Body bytes allowed before parsing; the per-field limits are checked by the request parsers (requests.ts). */
-const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 export function parseJsonBody(event: HttpEvent): unknown {
   if (event.body === undefined || event.body === '') throw invalidRequest('The request body must be JSON.');

@@ -3,12 +3,17 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { ErrorBody, ErrorCode } from '../../contract/errors';
+import { MAX_REQUEST_BODY_BYTES } from '../../contract/http-api';
 
-/**
- * The functions' own body limit (MAX_BODY_BYTES in functions/http/event.ts; a test checks they agree):
- * the edge refuses exactly the bodies the function would, before they cross CloudFront.
- */
-export const MAX_BODY_BYTES = 256 * 1024;
+/** The web ACL's rules by name (each is billed per month: bench/cost/pricing.ts counts them). */
+export const WEB_ACL_RULES = {
+  rateLimit: 'RateLimitPerIp',
+  bodyTooLarge: 'BodyTooLarge',
+  commonRuleSet: 'AwsCommonRuleSet',
+} as const;
+
+/** The functions' own body limit: the edge refuses exactly the bodies they would, before they cross CloudFront. */
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /**
  * Requests per IP per 5 minutes before WAF blocks that IP (for as long as it stays above). A turn costs
@@ -120,7 +125,7 @@ export class EdgeFirewall extends Construct {
       ),
       rules: [
         {
-          name: 'RateLimitPerIp',
+          name: WEB_ACL_RULES.rateLimit,
           priority: 0,
           statement: {
             rateBasedStatement: {
@@ -130,10 +135,10 @@ export class EdgeFirewall extends Construct {
             },
           },
           action: block('RateLimited'),
-          visibilityConfig: visibility('RateLimitPerIp'),
+          visibilityConfig: visibility(WEB_ACL_RULES.rateLimit),
         },
         {
-          name: 'BodyTooLarge',
+          name: WEB_ACL_RULES.bodyTooLarge,
           priority: 1,
           statement: {
             andStatement: {
@@ -158,10 +163,10 @@ export class EdgeFirewall extends Construct {
             },
           },
           action: block('PayloadTooLarge'),
-          visibilityConfig: visibility('BodyTooLarge'),
+          visibilityConfig: visibility(WEB_ACL_RULES.bodyTooLarge),
         },
         {
-          name: 'AwsCommonRuleSet',
+          name: WEB_ACL_RULES.commonRuleSet,
           priority: 2,
           statement: {
             managedRuleGroupStatement: {
@@ -171,7 +176,7 @@ export class EdgeFirewall extends Construct {
             },
           },
           overrideAction: { none: {} },
-          visibilityConfig: visibility('AwsCommonRuleSet'),
+          visibilityConfig: visibility(WEB_ACL_RULES.commonRuleSet),
         },
       ],
     });
