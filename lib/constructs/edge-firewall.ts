@@ -55,6 +55,9 @@ export const EDGE_ERRORS = {
       error: {
         code: 'rate_limited',
         message: 'Too many requests from your network. Try again in a few minutes.',
+        // WAF renames custom response headers (x-amzn-waf-…), so no Retry-After: the body says it. The
+        // block lasts while the IP stays over the limit in the sliding window; a minute is a fair retry.
+        retry_after_seconds: 60,
       },
     },
   },
