@@ -148,6 +148,32 @@ describe('StatefulStack user pool', () => {
     });
   });
 
+  it("emails a code with the app's own text, through Cognito's sender unless sesFromEmail is given", () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+    // Act
+    const withSes = new StatefulStack(app, 'TestStatefulSes', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      sesFromEmail: 'no-reply@example.com',
+    });
+
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: { EmailSendingAccount: 'COGNITO_DEFAULT' },
+      VerificationMessageTemplate: Match.objectLike({
+        DefaultEmailOption: 'CONFIRM_WITH_CODE',
+        EmailMessage: Match.stringLikeRegexp('\\{####\\}'),
+      }),
+    });
+    Template.fromStack(withSes).hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: Match.objectLike({
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'no-reply@example.com',
+      }),
+    });
+  });
+
   it('has the premium group', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: PREMIUM_GROUP });
   });
