@@ -49,7 +49,7 @@ export interface StatefulStackProps extends StackProps {
   readonly alarmEmail?: string;
   /**
    * Send the pool's emails (sign-up and reset codes) through SES from this verified address. Without it
-   * Cognito's own sender is used, which allows only a few dozen emails a day (README, "Accounts").
+   * Cognito's own sender is used, which has a small daily quota (README, "Accounts").
    * @default Cognito's default email
    */
   readonly sesFromEmail?: string;
@@ -122,10 +122,15 @@ export class StatefulStack extends Stack {
       signInCaseSensitive: false,
       selfSignUpEnabled: true,
       autoVerify: { email: true },
+      // Custom email text only through SES: the API reference lists it as not allowed with COGNITO_DEFAULT.
       userVerification: {
         emailStyle: VerificationEmailStyle.CODE,
-        emailSubject: 'Your Chat verification code',
-        emailBody: 'Your Chat verification code is {####}. It expires in 24 hours.',
+        ...(props.sesFromEmail
+          ? {
+              emailSubject: 'Your Chat verification code',
+              emailBody: 'Your Chat verification code is {####}. It expires in 24 hours.',
+            }
+          : {}),
       },
       email: props.sesFromEmail
         ? UserPoolEmail.withSES({ fromEmail: props.sesFromEmail })
