@@ -55,10 +55,13 @@ export function accountMessage(type: string, step: AccountStep, cognitoMessage =
       if (/already confirmed/i.test(cognitoMessage)) return 'This account is already confirmed. Log in.';
       if (/password/i.test(cognitoMessage)) return `Choose a stronger password. ${PASSWORD_RULE}`;
       return 'Check the email address and try again.';
+    case 'PasswordResetRequiredException':
+      return 'This account needs a new password. Choose "Forgot password?" to get a code.';
     case 'NetworkError':
       return "Couldn't reach the sign-in service. Check your connection and try again.";
     default:
-      return 'Something went wrong on our side. Try again in a moment.';
+      // A refusal this client does not know yet: Cognito's own words beat a vague one.
+      return cognitoMessage || 'Something went wrong on our side. Try again in a moment.';
   }
 }
 

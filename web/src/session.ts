@@ -85,7 +85,8 @@ export function createSession(state: AppState, callbacks: SessionCallbacks): Ses
     loginButton.textContent = 'Logging in…';
     loginError.textContent = '';
     loginNotice.textContent = '';
-    logIn(config, emailInput.value.trim(), passwordInput.value)
+    // Emails are case-insensitive in the pool; sign-up stores them lower-case (cognito-local compares exactly).
+    logIn(config, emailInput.value.trim().toLowerCase(), passwordInput.value)
       .then((session) => {
         passwordInput.value = '';
         saveSession(session);

@@ -34,5 +34,6 @@ describe('accountMessage', () => {
       'already confirmed',
     );
     expect(accountMessage('SomethingNewException', 'signUp')).toContain('Try again');
+    expect(accountMessage('SomethingNewException', 'signUp', 'Cognito says why.')).toBe('Cognito says why.');
   });
 });
