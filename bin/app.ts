@@ -53,6 +53,7 @@ const stateful = new StatefulStack(app, 'ChatStateful', {
   env,
   description: 'Chat app data: tables, turn-writes queue and DLQ, Cognito user pool, alarm topic (retained).',
   alarmEmail: contextString('alarmEmail'),
+  sesFromEmail: contextString('sesFromEmail'),
 });
 
 // CloudFront takes only CLOUDFRONT-scoped web ACLs, which live in us-east-1. Deploying there (or

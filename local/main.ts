@@ -3,7 +3,8 @@
  * DATA_DIR (.data), the fleet's LOCAL_FLEET_* variables (see local/fleet/fleet.ts), and to use services
  * this process does not start: LOCAL_DYNAMODB_ENDPOINT (instead of dynalite) and INFERENCE_SERVERS
  * (instead of the simulated fleet).
- * Prints one line once it serves, then one JSON log line per invocation; SIGINT/SIGTERM stop it
+ * Prints one line once it serves, then one JSON log line per invocation, and a plain line per code Cognito
+ * would email (`Verification code for a@b.c: 123456`: there is no mailbox locally); SIGINT/SIGTERM stop it
  * cleanly (servers closed, cognito-local killed) with exit code 0.
  */
 

@@ -20,6 +20,8 @@ export interface StackFile {
   readonly url: string;
   /** Epoch ms when the stack began starting. */
   readonly startedAt: number;
+  /** Its cognito-local, for `npm run users` (bin/users.ts); absent in files of older stacks. */
+  readonly cognito?: { readonly endpoint: string; readonly userPoolId: string };
 }
 
 export const stackFilePath = (dataDir: string) => join(dataDir, STACK_FILE);
@@ -79,6 +81,9 @@ export async function readStackFile(dataDir: string): Promise<StackFile | undefi
     pid: file.pid,
     url: typeof file.url === 'string' ? file.url : '',
     startedAt: typeof file.startedAt === 'number' ? file.startedAt : 0,
+    ...(typeof file.cognito?.endpoint === 'string' && typeof file.cognito.userPoolId === 'string'
+      ? { cognito: { endpoint: file.cognito.endpoint, userPoolId: file.cognito.userPoolId } }
+      : {}),
   };
 }
 

@@ -34,6 +34,7 @@ import { SETTINGS } from '../settings/settings';
 import type { BackgroundContext, BackgroundTask, StopFunction } from './background/task';
 import { localBackgroundTasks } from './background/tasks';
 import { type LocalCognito, startCognito } from './emulators/cognito';
+import { type CodeListener, describeCode } from './emulators/cognito-codes';
 import { createLocalDynamoDbClient, ensureTables, startDynamoDb } from './emulators/dynamodb';
 import { type LocalSecretsManager, startSecretsManager } from './emulators/secrets-manager';
 import { startSqs } from './emulators/sqs';
@@ -78,6 +79,11 @@ export interface LocalStackOptions {
   /** Defaults to web/. */
   readonly staticDir?: string;
   readonly log?: GatewayLogger;
+  /**
+   * Each code Cognito would email (sign-up, forgot password). Default: one plain line on stdout,
+   * `Verification code for a@b.c: 123456`, so a person can sign up locally.
+   */
+  readonly onCode?: CodeListener;
 }
 
 export interface LocalStack {
@@ -152,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const cognito = await startCognito({ dataDir, host });
     stops.push({ name: 'cognito', stop: () => cognito.close() });
+    cognito.onCode(options.onCode ?? ((delivery) => process.stdout.write(`${describeCode(delivery)}\n`)));
 
     const fleet = externalServers ? undefined : await startFleet(fleetOptions);
     if (fleet) stops.push({ name: 'fleet', stop: () => fleet.close() });
@@ -255,6 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pid: process.pid,
       url: gateway.url,
       startedAt,
+      cognito: { endpoint: cognito.endpoint, userPoolId: cognito.userPoolId },
     });
     stops.push({ name: 'stack-file', stop: () => removeStackFile(dataDir) });
 

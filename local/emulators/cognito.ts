@@ -7,8 +7,11 @@
  *   issued before a restart stay valid).
  * - The child exits when its stdin closes, i.e. when this process dies in any way; `close()` and
  *   this process's normal exit kill it too.
- * - First start: user pool, app client (USER_PASSWORD_AUTH + REFRESH_TOKEN_AUTH), group `premium`,
- *   users alice (free) and bob (premium). Ids are kept in `<dataDir>/cognito/local-pool.json`.
+ * - First start: user pool (email verified by code, as on AWS), app client (USER_PASSWORD_AUTH +
+ *   REFRESH_TOKEN_AUTH), group `premium`, users alice (free) and bob (premium). Ids are kept in
+ *   `<dataDir>/cognito/local-pool.json`.
+ * - Sign-up works as on AWS, except that the codes Cognito would email reach `onCode` listeners instead
+ *   (local/emulators/cognito-local-child.cjs): the local stack prints them.
  *
  * Its signing key ships in the npm package: such tokens mean nothing outside local use.
  */
@@ -17,8 +20,10 @@ import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { PREMIUM_GROUP } from '../../lib/resources';
 import { REPO_ROOT } from '../repo-root';
+import { type CodeListener, type DeliveredCode, readCodes } from './cognito-codes';
 
 export const LOCAL_PASSWORD = 'LocalDemo-2026!';
 export const SEEDED_USERS = [
@@ -28,9 +33,12 @@ export const SEEDED_USERS = [
 
 const REGION = 'us-east-1';
 const START_SCRIPT = join(REPO_ROOT, 'node_modules', 'cognito-local', 'lib', 'bin', 'start.js');
-/** Runs cognito-local, but exits as soon as the parent's end of stdin closes. */
-const WATCHDOG =
-  "process.stdin.on('end',()=>process.exit(0));process.stdin.resume();require(process.argv[1]);";
+/** Runs cognito-local: exits when our end of stdin closes, reports codes on fd 3. */
+const CHILD_SCRIPT = join(REPO_ROOT, 'local', 'emulators', 'cognito-local-child.cjs');
+/** Codes kept for `codes()`: enough for tests, bounded for a long-running stack. */
+const KEPT_CODES = 100;
+/** As lib/stateful-stack.ts: sign-up sends an email code. cognito-local does not check passwords. */
+const POOL_OPTIONS = { AutoVerifiedAttributes: ['email'] } as const;
 const READY_ATTEMPTS = 200;
 const READY_INTERVAL_MS = 50;
 
@@ -57,6 +65,10 @@ export interface LocalCognito {
   /** Creates (or resets) a confirmed user with a permanent password. */
   createUser(email: string, password: string, options?: { premium?: boolean }): Promise<void>;
   login(email: string, password: string): Promise<CognitoTokens>;
+  /** Called with every code cognito-local would email; returns the unsubscribe function. */
+  onCode(listener: CodeListener): () => void;
+  /** The latest codes delivered (oldest first). */
+  codes(): readonly DeliveredCode[];
   close(): Promise<void>;
 }
 
@@ -162,12 +174,15 @@ interface Child {
   readonly exited: Promise<void>;
 }
 
-function spawnCognitoLocal(cwd: string, host: string, port: number): Child {
-  const child = spawn(process.execPath, ['-e', WATCHDOG, START_SCRIPT], {
+function spawnCognitoLocal(cwd: string, host: string, port: number, onCode: CodeListener): Child {
+  const child = spawn(process.execPath, [CHILD_SCRIPT, START_SCRIPT], {
     cwd,
     env: { ...process.env, HOST: host, PORT: String(port) },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
+  const codePipe = child.stdio[3];
+  // A socket pair, so a Duplex: always Readable here.
+  if (codePipe instanceof Readable) readCodes(codePipe, onCode);
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -209,7 +224,13 @@ export async function startCognito(options: CognitoOptions): Promise<LocalCognit
       saved?.port !== undefined && (await isPortFree(host, saved.port)) ? saved.port : await freePort(host);
   }
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const child = spawnCognitoLocal(cwd, host, port);
+  const listeners = new Set<CodeListener>();
+  const delivered: DeliveredCode[] = [];
+  const child = spawnCognitoLocal(cwd, host, port, (delivery) => {
+    delivered.push(delivery);
+    if (delivered.length > KEPT_CODES) delivered.shift();
+    for (const listener of listeners) listener(delivery);
+  });
   const killChild = () => {
     if (child.process.exitCode === null) child.process.kill('SIGTERM');
   };
@@ -244,10 +265,13 @@ export async function startCognito(options: CognitoOptions): Promise<LocalCognit
     if (saved !== undefined && (await poolStillExists(saved))) {
       userPoolId = saved.userPoolId;
       userPoolClientId = saved.userPoolClientId;
+      // Pools made before sign-up was offered sent no code: UpdateUserPool replaces every option.
+      await call('UpdateUserPool', { UserPoolId: userPoolId, ...POOL_OPTIONS });
     } else {
       const { UserPool } = await call<{ UserPool?: { Id?: string } }>('CreateUserPool', {
         PoolName: 'chat-local',
         UsernameAttributes: ['email'],
+        ...POOL_OPTIONS,
       });
       if (!UserPool?.Id) throw new Error('CreateUserPool returned no id');
       userPoolId = UserPool.Id;
@@ -281,6 +305,11 @@ export async function startCognito(options: CognitoOptions): Promise<LocalCognit
     issuer: `${endpoint}/${userPoolId}`,
     createUser,
     login: (email, password) => cognitoLogin(endpoint, userPoolClientId, email, password),
+    onCode(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    codes: () => [...delivered],
     async close() {
       process.off('exit', killChild);
       if (child.process.exitCode !== null || child.process.signalCode !== null) return;

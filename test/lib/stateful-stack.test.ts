@@ -148,6 +148,32 @@ describe('StatefulStack user pool', () => {
     });
   });
 
+  it("emails a code through Cognito's sender, or through SES with the app's own text given sesFromEmail", () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+    // Act
+    const withSes = new StatefulStack(app, 'TestStatefulSes', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      sesFromEmail: 'no-reply@example.com',
+    });
+
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: { EmailSendingAccount: 'COGNITO_DEFAULT' },
+      VerificationMessageTemplate: Match.objectLike({ DefaultEmailOption: 'CONFIRM_WITH_CODE' }),
+    });
+    Template.fromStack(withSes).hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: Match.objectLike({
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'no-reply@example.com',
+      }),
+      VerificationMessageTemplate: Match.objectLike({
+        EmailMessage: Match.stringLikeRegexp('Chat verification'),
+      }),
+    });
+  });
+
   it('has the premium group', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: PREMIUM_GROUP });
   });

@@ -1,4 +1,7 @@
-/** Runs the operator CLI (`npm run fleet`, bin/fleet.ts) as a child process, as an operator would. */
+/**
+ * Runs an operator CLI (`npm run fleet`, bin/fleet.ts; `npm run users`, bin/users.ts) as a child process,
+ * as an operator would.
+ */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -12,19 +15,20 @@ export interface FleetCliRun {
 }
 
 /**
- * `env` is applied over the test's environment, from which every AWS_* variable and
- * SERVER_REGISTRY_TABLE_NAME are removed first, so nothing from a developer's shell leaks in.
+ * `env` is applied over the test's environment, from which every AWS_* variable,
+ * SERVER_REGISTRY_TABLE_NAME and USER_POOL_ID are removed first, so nothing from a developer's shell leaks in.
  */
 export async function runFleetCli(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  script = 'fleet.ts',
 ): Promise<FleetCliRun> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !name.startsWith('AWS_') && name !== serverRegistryTable.envVar,
+      ([name]) => !name.startsWith('AWS_') && name !== serverRegistryTable.envVar && name !== 'USER_POOL_ID',
     ),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', 'fleet.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', script), ...args], {
     cwd: REPO_ROOT,
     env: { ...base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

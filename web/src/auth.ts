@@ -15,6 +15,13 @@ const STORAGE_KEY = 'chat.session';
 /** A Cognito refusal (wrong password, revoked refresh token): the user has to log in again. */
 export class AuthError extends Error {
   override readonly name = 'AuthError';
+  constructor(
+    message: string,
+    /** Cognito's exception name (UserNotConfirmedException…), when it gave one. */
+    readonly type = '',
+  ) {
+    super(message);
+  }
 }
 
 export async function loadConfig(): Promise<PublicConfig> {
@@ -80,7 +87,8 @@ async function initiateAuth(
   const body: unknown = await response.json().catch(() => undefined);
   if (!response.ok) {
     const message = isRecord(body) && typeof body.message === 'string' ? body.message : undefined;
-    if (response.status === 400) throw new AuthError(message ?? 'Login failed.');
+    const type = isRecord(body) && typeof body.__type === 'string' ? body.__type.split('#').pop() : '';
+    if (response.status === 400) throw new AuthError(message ?? 'Login failed.', type);
     throw new Error(message ?? `Sign-in service error (HTTP ${response.status}).`);
   }
   const result = isRecord(body) ? body.AuthenticationResult : undefined;

@@ -1,5 +1,7 @@
 /** The login view and the session's life: boot, sign-in, sign-out (by the user or by an expired token). */
 import type { PublicConfig } from '../../contract/public-config';
+import { createAccountViews } from './account-views';
+import { accountMessage } from './accounts';
 import { Api } from './api';
 import { AuthError, loadConfig, logIn, restoreSession, type Session, saveSession } from './auth';
 import { byId } from './dom';
@@ -25,16 +27,33 @@ export function createSession(state: AppState, callbacks: SessionCallbacks): Ses
   const passwordInput = byId('password', HTMLInputElement);
   const loginButton = byId('login-button', HTMLButtonElement);
   const loginError = byId('login-error', HTMLElement);
+  const loginNotice = byId('login-notice', HTMLElement);
   const appView = byId('app-view', HTMLElement);
   const accountEmail = byId('account-email', HTMLElement);
   const tierBadge = byId('tier-badge', HTMLElement);
 
   let config: PublicConfig | undefined;
 
-  function showLogin(message = ''): void {
+  const accounts = createAccountViews({
+    container: loginView,
+    loginForm,
+    config: () => config,
+    onSignedIn(session) {
+      saveSession(session);
+      start(session);
+    },
+    onBackToLogin(email, notice) {
+      if (email) emailInput.value = email;
+      showLogin('', notice);
+    },
+  });
+
+  function showLogin(message = '', notice = ''): void {
+    accounts.close();
     appView.hidden = true;
     loginView.hidden = false;
     loginError.textContent = message;
+    loginNotice.textContent = notice;
     loginButton.disabled = false;
     loginButton.textContent = 'Log in';
     emailInput.focus();
@@ -65,19 +84,38 @@ export function createSession(state: AppState, callbacks: SessionCallbacks): Ses
     loginButton.disabled = true;
     loginButton.textContent = 'Logging in…';
     loginError.textContent = '';
-    logIn(config, emailInput.value.trim(), passwordInput.value)
+    loginNotice.textContent = '';
+    // Emails are case-insensitive in the pool; sign-up stores them lower-case (cognito-local compares exactly).
+    logIn(config, emailInput.value.trim().toLowerCase(), passwordInput.value)
       .then((session) => {
         passwordInput.value = '';
         saveSession(session);
         start(session);
       })
       .catch((error: unknown) => {
-        showLogin(
-          error instanceof AuthError
-            ? error.message
-            : "Couldn't reach the sign-in service. Check your connection and try again.",
-        );
+        if (!(error instanceof AuthError)) {
+          showLogin(accountMessage('NetworkError', 'logIn'));
+        } else if (error.type === 'UserNotConfirmedException') {
+          // The password stays in memory so that confirming logs straight in.
+          const password = passwordInput.value;
+          passwordInput.value = '';
+          showLogin();
+          accounts.showConfirm(
+            emailInput.value.trim().toLowerCase(),
+            password,
+            accountMessage(error.type, 'logIn'),
+          );
+        } else {
+          showLogin(error.type ? accountMessage(error.type, 'logIn', error.message) : error.message);
+        }
       });
+  });
+
+  byId('show-sign-up', HTMLButtonElement).addEventListener('click', () => {
+    accounts.showSignUp(emailInput.value.trim());
+  });
+  byId('show-forgot', HTMLButtonElement).addEventListener('click', () => {
+    accounts.showForgot(emailInput.value.trim());
   });
 
   byId('logout', HTMLButtonElement).addEventListener('click', () => {

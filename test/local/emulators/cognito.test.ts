@@ -2,7 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PASSWORD, type LocalCognito, startCognito } from '../../../local/emulators/cognito';
+import {
+  CognitoError,
+  cognitoCall,
+  LOCAL_PASSWORD,
+  type LocalCognito,
+  startCognito,
+} from '../../../local/emulators/cognito';
+import type { DeliveredCode } from '../../../local/emulators/cognito-codes';
 
 function claims(jwt: string): Record<string, unknown> {
   const payload = jwt.split('.')[1] ?? '';
@@ -45,6 +52,71 @@ describe('startCognito', () => {
     const carol = await running().login('carol@example.com', 'Another-Pass-1!');
 
     expect(claims(carol.idToken)['cognito:groups']).toContain('premium');
+  });
+
+  it('reports the sign-up code it would email, which confirms the account; passwords never pass', async () => {
+    // Prepare
+    const { endpoint, userPoolClientId: ClientId } = running();
+    const seen: DeliveredCode[] = [];
+    const unsubscribe = running().onCode((delivery) => seen.push(delivery));
+    const Password = 'Signed-Up-2026!';
+
+    // Act
+    await cognitoCall(endpoint, 'SignUp', { ClientId, Username: 'dave@example.com', Password });
+    const refused = await running()
+      .login('dave@example.com', Password)
+      .catch((error: unknown) => error);
+    await cognitoCall(endpoint, 'ResendConfirmationCode', { ClientId, Username: 'dave@example.com' });
+    const [first, resent] = seen;
+    const stale = await cognitoCall(endpoint, 'ConfirmSignUp', {
+      ClientId,
+      Username: 'dave@example.com',
+      ConfirmationCode: first?.code === resent?.code ? '000000x' : first?.code,
+    }).catch((error: unknown) => error);
+    await cognitoCall(endpoint, 'ConfirmSignUp', {
+      ClientId,
+      Username: 'dave@example.com',
+      ConfirmationCode: resent?.code,
+    });
+    unsubscribe();
+
+    // Assess
+    expect(refused).toBeInstanceOf(CognitoError);
+    expect((refused as CognitoError).type).toBe('UserNotConfirmedException');
+    expect(seen).toEqual([
+      { email: 'dave@example.com', code: expect.stringMatching(/^\d{6}$/), purpose: 'verification' },
+      { email: 'dave@example.com', code: expect.stringMatching(/^\d{6}$/), purpose: 'verification' },
+    ]);
+    expect((stale as CognitoError).type).toBe('CodeMismatchException');
+    const dave = await running().login('dave@example.com', Password);
+    expect(claims(dave.idToken)).toMatchObject({ email: 'dave@example.com' });
+    expect(claims(dave.idToken)['cognito:groups']).toBeUndefined();
+    expect(JSON.stringify(running().codes())).not.toContain(Password);
+  });
+
+  it('reports the forgot-password code, which sets the new password; resend refuses a confirmed user', async () => {
+    // Prepare
+    const { endpoint, userPoolClientId: ClientId } = running();
+
+    // Act
+    await cognitoCall(endpoint, 'ForgotPassword', { ClientId, Username: 'alice@example.com' });
+    const reset = running().codes().at(-1);
+    await cognitoCall(endpoint, 'ConfirmForgotPassword', {
+      ClientId,
+      Username: 'alice@example.com',
+      ConfirmationCode: reset?.code,
+      Password: 'Reset-Alice-2026!',
+    });
+    const resend = await cognitoCall(endpoint, 'ResendConfirmationCode', {
+      ClientId,
+      Username: 'alice@example.com',
+    }).catch((error: unknown) => error);
+
+    // Assess
+    expect(reset).toMatchObject({ email: 'alice@example.com', purpose: 'password-reset' });
+    await expect(running().login('alice@example.com', 'Reset-Alice-2026!')).resolves.toBeDefined();
+    expect((resend as CognitoError).type).toBe('InvalidParameterException');
+    await running().createUser('alice@example.com', LOCAL_PASSWORD);
   });
 
   it('reuses the pool, its users and its port after a restart with the same dataDir', async () => {
