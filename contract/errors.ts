@@ -26,6 +26,25 @@ export interface ErrorBody {
 /** The message of every `overloaded` (503) answer; the web client shows it while it waits to retry. */
 export const OVERLOADED_MESSAGE = 'Our AI servers are busy. Please try again shortly.';
 
+/** Why a `rate_limited` (429) answer refused: which of the caller's entitlements ran out. */
+export type RateLimitReason = 'window' | 'burst' | 'streams' | 'stored_bytes';
+
+/** The messages of `rate_limited` answers, by reason; the body's `retry_after_seconds` says when to retry. */
+export const RATE_LIMITED_MESSAGES: Readonly<Record<RateLimitReason, string>> = {
+  window: 'You have used all the prompts of your plan for now. Please try again later.',
+  burst: 'You are sending prompts too quickly. Please wait a moment.',
+  streams: 'Too many answers are being written for you at once. Please wait for one to finish.',
+  stored_bytes: 'You have stored as much as your plan allows today.',
+};
+
+/** Response headers of POST /chat (OpenAI's names): the window's limit, what is left, when it resets. */
+export const RATE_LIMIT_HEADERS = {
+  limit: 'x-ratelimit-limit-requests',
+  remaining: 'x-ratelimit-remaining-requests',
+  /** A duration like `2h59m58s`, as OpenAI sends it. */
+  reset: 'x-ratelimit-reset-requests',
+} as const;
+
 /** The message of every `internal_error`: the cause stays in the logs. */
 export const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side.';
 

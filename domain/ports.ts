@@ -3,6 +3,7 @@
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
+import type { PromptLimits } from './quota';
 import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface Clock {
@@ -251,4 +252,48 @@ export interface ServerRegistry {
 /** Reads one server's load (scrapes its Prometheus /metrics). Never throws: failures are healthy=false. */
 export interface LoadProbe {
   probe(server: InferenceServer & { readonly capacity: number }): Promise<ServerLoad>;
+}
+
+/** A stream slot a granted prompt holds in its window's counter until its turn ends. */
+export interface StreamSlot {
+  readonly windowStart: number;
+  readonly id: string;
+  /** The burst bucket it was counted in (a refund gives it back only within that minute). */
+  readonly minute: number;
+}
+
+export type QuotaDecision =
+  | {
+      readonly granted: true;
+      readonly slot: StreamSlot /** The window's prompts, this one included. */;
+      readonly prompts: number;
+    }
+  | {
+      readonly granted: false;
+      readonly reason: 'window' | 'burst' | 'streams';
+      readonly prompts: number;
+      readonly retryAfterMs: number;
+    };
+
+/**
+ * Per-user counters in the chat table (adapters/dynamodb/quota-counter.ts): prompts per window and per
+ * minute, streams at once, stored bytes per day. Each grant is one conditional write; nothing here
+ * touches the fleet.
+ */
+export interface QuotaCounter {
+  /** Counts a prompt and takes a stream slot `slotId`, both only if every limit still has room. */
+  acquire(userId: string, slotId: string, limits: PromptLimits, now: number): Promise<QuotaDecision>;
+  /** The slot's stream ended. Idempotent; a slot already expired or released is left alone. */
+  release(userId: string, slot: StreamSlot): Promise<void>;
+  /** The prompt was refused or replayed after it was counted: it consumes nothing. Idempotent. */
+  refund(userId: string, slot: StreamSlot, now: number): Promise<void>;
+  /** Adds `bytes` to today's stored bytes only if they stay within `limitBytes`. */
+  addStoredBytes(
+    userId: string,
+    bytes: number,
+    limitBytes: number,
+    now: number,
+  ): Promise<{ readonly granted: true } | { readonly granted: false; readonly retryAfterMs: number }>;
+  /** Gives back bytes counted for a store that wrote nothing (a duplicate, a conflict). */
+  refundStoredBytes(userId: string, bytes: number, now: number): Promise<void>;
 }

@@ -1,13 +1,13 @@
 import { createAuthenticator } from './http/auth';
 import { chatHandler } from './http/chat-handler';
 import { settings } from './settings';
-import { createChatService } from './wiring/chat';
+import { createMeteredChat } from './wiring/chat';
 import { awsInfrastructure } from './wiring/infrastructure';
 import { createOriginGuard } from './wiring/origin';
 
 /** POST /chat (functions/http/chat-handler.ts), wired to the container's clients. */
 export const { raw: postChat, handler } = chatHandler({
-  chat: createChatService(settings, awsInfrastructure()),
+  chat: createMeteredChat(settings, awsInfrastructure()),
   origin: createOriginGuard(settings, awsInfrastructure()),
   authenticate: createAuthenticator(settings),
   maxPromptChars: settings.maxPromptChars,

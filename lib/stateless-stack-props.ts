@@ -1,10 +1,12 @@
 /** The stateless stack's props and the constants its tests hold it to (lib/stateless-stack.ts). */
+
 import type { StackProps } from 'aws-cdk-lib';
 import type { IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { RATE_LIMIT_HEADERS } from '../contract/errors';
 import type { DeploySettings } from '../settings/environment';
 import type { LogLevel } from './constructs/app-function';
 import type { EdgeFirewallProps } from './constructs/edge-firewall';
@@ -69,4 +71,9 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** Request headers the browser sends; response headers it must be able to read. */
 export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
-export const CORS_EXPOSED_HEADERS = ['x-message-id', 'retry-after'];
+export const CORS_EXPOSED_HEADERS = [
+  'x-message-id',
+  'retry-after',
+  // POST /chat's quota (contract/errors.ts RATE_LIMIT_HEADERS): the client shows what is left.
+  ...Object.values(RATE_LIMIT_HEADERS),
+];

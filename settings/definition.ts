@@ -41,6 +41,11 @@ export interface Settings {
   readonly stopPollMs: number;
   readonly interruptedAfterSeconds: number;
   readonly modelId: string;
+  readonly quotaWindowSeconds: number;
+  readonly freePromptsPerWindow: number;
+  readonly premiumPromptsPerWindow: number;
+  readonly freeConcurrentStreams: number;
+  readonly premiumConcurrentStreams: number;
   readonly chatTableName: string;
   readonly fleetTableName: string;
   readonly serverRegistryTableName: string;

@@ -1,6 +1,7 @@
 /** The domain's policy objects, built from settings (units converted here, once). */
 import { type BackoffPolicy, defaultBackoffPolicy } from '../contract/backoff';
 import { defaultFleetPolicy, type FleetPolicy } from '../domain/fleet';
+import type { QuotaPolicy } from '../domain/quota';
 import type { AdmissionPolicy } from '../use-cases/fleet-gate';
 import type { Settings } from './settings';
 
@@ -33,3 +34,13 @@ export function admissionPolicy(settings: Settings): AdmissionPolicy {
 
 export const heartbeatIntervalMs = (settings: Settings): number => settings.heartbeatIntervalSeconds * 1000;
 export const maxTurnMs = (settings: Settings): number => settings.maxTurnSeconds * 1000;
+
+/** The quotas' numbers per tier (their defaults: contract/entitlements.ts). */
+export function quotaPolicy(settings: Settings): QuotaPolicy {
+  return {
+    windowSeconds: settings.quotaWindowSeconds,
+    promptsPerWindow: { free: settings.freePromptsPerWindow, premium: settings.premiumPromptsPerWindow },
+    concurrentStreams: { free: settings.freeConcurrentStreams, premium: settings.premiumConcurrentStreams },
+    maxTurnMs: maxTurnMs(settings),
+  };
+}

@@ -27,6 +27,7 @@ import {
   positiveNumber,
   text,
 } from './parsers';
+import { quotaSettings } from './quota-settings';
 
 export type {
   AdmissionPolicyKind,
@@ -314,6 +315,7 @@ export const SETTINGS: SettingsTable = {
     readBy: ['PostChat'],
     kind: 'tuning',
   },
+  ...quotaSettings,
   ...deploymentSettings({ fleet: FLEET_READERS, http: HTTP_READERS, all: ALL_FUNCTIONS }),
 };
 

@@ -4,6 +4,7 @@
  * first token (open-turn.ts), then streams (stream-turn.ts).
  */
 import { createHash } from 'node:crypto';
+import { ENTITLEMENTS } from '../contract/entitlements';
 import type { ChatRequest } from '../domain/chat-request';
 import { errorName, isDomainError } from '../domain/errors';
 import { ulid } from '../domain/ids';
@@ -34,12 +35,17 @@ export class ChatService {
     try {
       servers = await this.deps.admission.admit(caller.tier, request.retryAttempt ?? 0);
     } catch (refusal) {
-      const existing = key ? await this.deps.idempotency.get(caller.userId, key) : undefined;
-      const replayed = existing && (await replayClaim(this.deps, caller, existing, requestHash));
+      const replayed = await this.replay(caller, request);
       if (replayed) return replayed;
       throw refusal;
     }
     const firstServer = await servers.pick(new Set());
+    // The tier's answer cap, within the deployment's ceiling (MAX_ANSWER_TOKENS, which time-outs are sized for).
+    const maxAnswerTokens = Math.min(
+      this.deps.config.maxAnswerTokens,
+      ENTITLEMENTS[caller.tier].answerTokensPerTurn,
+    );
+    const deps: ChatDeps = { ...this.deps, config: { ...this.deps.config, maxAnswerTokens } };
 
     const turn: NewTurn = {
       userId: caller.userId,
@@ -50,7 +56,7 @@ export class ChatService {
     };
     // From here on, every line of the request names the turn (first-token retries, write parks).
     this.deps.log.addRequestKeys?.({ message_id: turn.id });
-    if (!key) return openTurn(this.deps, turn, request, servers, firstServer, startedAt);
+    if (!key) return openTurn(deps, turn, request, servers, firstServer, startedAt);
 
     // Claim first, beside the upstream request: the claim is one conditional write and reads only when the
     // key is taken. The turn is written only once the key is ours; an undeclared duplicate that finds it
@@ -65,7 +71,7 @@ export class ChatService {
       // A declared retry (x-retry-attempt, which the web client sends on every retry) is the request likely
       // to find its key taken: it claims before any upstream request, so it never starts a second inference.
       if ((request.retryAttempt ?? 0) > 0) await claim;
-      return await openTurn(this.deps, turn, request, servers, firstServer, startedAt, claim);
+      return await openTurn(deps, turn, request, servers, firstServer, startedAt, claim);
     } catch (error) {
       if (error instanceof KeyHeldElsewhere) return error.replay;
       // A refusal for load (or our own failure) is something the client is told to retry with the same key:
@@ -82,6 +88,16 @@ export class ChatService {
       }
       throw error;
     }
+  }
+
+  /**
+   * What an earlier attempt with this request's Idempotency-Key became, for a prompt refused before it
+   * could claim the key (for load, or by quota): one read, only on that path. Undefined without one.
+   */
+  async replay(caller: Caller, request: ChatRequest): Promise<ActiveTurn | undefined> {
+    const key = request.idempotencyKey;
+    const existing = key ? await this.deps.idempotency.get(caller.userId, key) : undefined;
+    return existing && (await replayClaim(this.deps, caller, existing, hashRequest(request)));
   }
 
   /**

@@ -8,7 +8,8 @@ import { CHAT_STREAM_HEADERS } from '../../contract/http-api';
 import type { ChatRequest } from '../../domain/chat-request';
 import { isDomainError } from '../../domain/errors';
 import type { Caller } from '../../domain/turn';
-import type { ActiveTurn, ChatService, TurnEvent } from '../../use-cases/start-turn';
+import type { MeteredChat, MeteredTurn } from '../../use-cases/metered-chat';
+import type { ActiveTurn, TurnEvent } from '../../use-cases/start-turn';
 import { addLogScopeKeys, bindToLogScope } from '../commons/log-scope';
 import { logger } from '../commons/logger';
 import { recordAdmitted, recordParked, recordShed } from '../commons/metrics';
@@ -26,21 +27,19 @@ export interface StreamResult {
 
 export type ChatResult = HttpResult | StreamResult;
 
-/** Begins the turn; a refusal (overloaded) is counted per tier before it leaves as a 503. */
+/** Begins the turn under the caller's quota; a refusal (overloaded, rate_limited) is counted or logged here. */
 export async function beginTurn(
-  chat: Pick<ChatService, 'begin'>,
+  chat: Pick<MeteredChat, 'begin'>,
   caller: Caller,
   request: ChatRequest,
-): Promise<ActiveTurn> {
-  try {
-    return await chat.begin(caller, request);
-  } catch (error) {
-    if (isDomainError(error) && error.code === 'overloaded') {
-      recordShed(caller.tier);
-      logger.info('prompt refused', { reason: String(error.details.reason ?? 'overloaded') });
-    }
-    throw error;
+): Promise<MeteredTurn> {
+  const metered = await chat.begin(caller, request);
+  const { error } = metered;
+  if (isDomainError(error) && (error.code === 'overloaded' || error.code === 'rate_limited')) {
+    if (error.code === 'overloaded') recordShed(caller.tier);
+    logger.info('prompt refused', { reason: String(error.details.reason ?? error.code) });
   }
+  return metered;
 }
 
 /** The response for an admitted turn, streamed or not as the request asked. */

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../adapters/dynamodb/clients';
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
+import { DynamoDbQuotaCounter } from '../../adapters/dynamodb/quota-counter';
 import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { createSqsClient } from '../../adapters/sqs/clients';
 import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
@@ -13,9 +14,11 @@ import {
   fleetPolicy,
   heartbeatIntervalMs,
   maxTurnMs,
+  quotaPolicy,
 } from '../../settings/policies';
 import type { Settings } from '../../settings/settings';
 import { FleetGate } from '../../use-cases/fleet-gate';
+import { MeteredChat } from '../../use-cases/metered-chat';
 import { ChatService } from '../../use-cases/start-turn';
 import { createFleetApiKey } from './fleet-api-key';
 import type { Infrastructure } from './infrastructure';
@@ -28,6 +31,8 @@ export interface ChatClients {
   readonly sqs: SQSClient;
   /** The stop inbox's long polls: 20 s each, so a time-out above that. */
   readonly stopInboxSqs: SQSClient;
+  /** Quota counter writes, on a short leash: a slow counter admits uncounted rather than delay a prompt. */
+  readonly quota: DynamoDBDocumentClient;
 }
 
 export function awsChatClients(): ChatClients {
@@ -39,6 +44,9 @@ export function awsChatClients(): ChatClients {
     ),
     sqs: createSqsClient(),
     stopInboxSqs: createSqsClient({ connectTimeoutMs: 1_000, requestTimeoutMs: 25_000, maxAttempts: 1 }),
+    quota: createDocumentClient(
+      createDynamoDbClient({ connectTimeoutMs: 300, requestTimeoutMs: 500, maxAttempts: 2 }),
+    ),
   };
 }
 
@@ -90,5 +98,20 @@ export function createChatService(
       maxTurnMs: maxTurnMs(settings),
       stopPollMs: settings.stopPollMs,
     },
+  });
+}
+
+/** POST /chat as the function serves it: ChatService under each caller's quota (counted in the chat table). */
+export function createMeteredChat(
+  settings: Settings,
+  infrastructure: Infrastructure,
+  clients: ChatClients = awsChatClients(),
+): MeteredChat {
+  return new MeteredChat({
+    chat: createChatService(settings, infrastructure, clients),
+    quota: new DynamoDbQuotaCounter(clients.quota, settings.chatTableName),
+    policy: quotaPolicy(settings),
+    clock: infrastructure.clock,
+    log: infrastructure.log,
   });
 }

@@ -116,7 +116,7 @@ export class PromptSender {
           : this.fail('network', NETWORK_MESSAGE, false);
       }
       if (this.finished) return;
-      if (response.status === 503) {
+      if (response.status === 503 || response.status === 429) {
         const error = await apiError(response);
         const seconds = retryDelaySeconds(
           error.retryAfter,
@@ -124,6 +124,10 @@ export class PromptSender {
           this.options.tier,
           attempt,
         );
+        // A 429 for streams or pace waits seconds: waited out like a 503. A spent window is shown instead.
+        if (response.status === 429 && seconds > MAX_RATE_LIMIT_WAIT_SECONDS) {
+          return this.fail('rate_limited', describe(error), false);
+        }
         attempt++;
         this.emit({ type: 'busy', seconds, attempt });
         await this.countdown(seconds);
@@ -207,6 +211,9 @@ export class PromptSender {
     if (started) this.emit({ type: 'end', status });
   }
 }
+
+/** Longest 429 wait the client sits out by itself (a stream ending, the next minute); longer ones are shown. */
+const MAX_RATE_LIMIT_WAIT_SECONDS = 60;
 
 function kindOf(status: number): FailureKind {
   if (status === 429) return 'rate_limited';

@@ -15,7 +15,7 @@ import { type SimulatedServerHandle, startSimulatedServer } from '../../../local
 import { createLambdaContext } from '../../../local/gateway/lambda-context';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 import { startTestSecretsManager, type TestSecretsManager } from '../../support/secrets';
-import { oneServerChat } from '../../use-cases/support/one-server-chat';
+import { meteredChat, oneServerChat } from '../../use-cases/support/one-server-chat';
 
 vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
 const { requestLog } = await import('../../../functions/commons/logger');
@@ -48,8 +48,13 @@ beforeAll(async () => {
   });
   secrets = await startTestSecretsManager({ origin: 'from-cloudfront' });
   const origin = new OriginGuard(new SecretsManagerSecret(secrets.client, 'origin'), requestLog);
-  handler = chatHandler({ chat, origin, authenticate, maxPromptChars: 1000, sseFlushMs: 0 })
-    .handler as unknown as StreamingHandler;
+  handler = chatHandler({
+    chat: meteredChat(db, chat),
+    origin,
+    authenticate,
+    maxPromptChars: 1000,
+    sseFlushMs: 0,
+  }).handler as unknown as StreamingHandler;
 });
 
 afterAll(async () => {
@@ -177,7 +182,8 @@ describe('the log lines of a streamed turn', () => {
   it('keep them when the client goes away and the turn runs on unread', async () => {
     const lines = captureLogLines();
     const event = chatEvent('user-c');
-    await invoke(event, responseStream(300).stream);
+    // Past the prelude (status, headers with the rate-limit ones) and the first frames: mid-stream.
+    await invoke(event, responseStream(600).stream);
     await turnEnded(lines, event);
     expectKeyed(lines, event, 'user-c');
   });

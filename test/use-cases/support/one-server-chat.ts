@@ -5,15 +5,18 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
+import { DynamoDbQuotaCounter } from '../../../adapters/dynamodb/quota-counter';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
 import type { FleetApiKey } from '../../../adapters/inference/fleet-api-key';
 import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
 import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
-import { type Log, type ServerSelector, systemClock } from '../../../domain/ports';
+import { type Log, type QuotaCounter, type ServerSelector, systemClock } from '../../../domain/ports';
+import type { QuotaPolicy } from '../../../domain/quota';
 import type { SimulatedServerHandle } from '../../../local/fleet/server';
 import type { ChatConfig } from '../../../use-cases/chat-turn';
+import { MeteredChat } from '../../../use-cases/metered-chat';
 import { ChatService } from '../../../use-cases/start-turn';
 import type { TestDynamoDb } from '../../support/dynamodb';
 
@@ -75,5 +78,28 @@ export function oneServerChat(
     clock: systemClock,
     log,
     config: { ...DEFAULT_CONFIG, ...config },
+  });
+}
+
+/** Roomy quotas, so tests about something else never meet them. */
+export const ROOMY_QUOTAS: QuotaPolicy = {
+  windowSeconds: 10_800,
+  promptsPerWindow: { free: 1_000, premium: 1_000 },
+  concurrentStreams: { free: 100, premium: 100 },
+  maxTurnMs: 20_000,
+};
+
+/** That service under quotas counted in the same table (or by `quota`, to inject a fault). */
+export function meteredChat(
+  db: TestDynamoDb,
+  chat: ChatService,
+  options: { readonly quota?: QuotaCounter; readonly policy?: QuotaPolicy; readonly log?: Log } = {},
+): MeteredChat {
+  return new MeteredChat({
+    chat,
+    quota: options.quota ?? new DynamoDbQuotaCounter(db.doc, db.tableNames.ChatTable),
+    policy: options.policy ?? ROOMY_QUOTAS,
+    clock: systemClock,
+    log: options.log ?? silent,
   });
 }
