@@ -24,7 +24,7 @@ export interface Entitlement {
   readonly promptsPerWindow: number;
   /** Answers streaming at once for one user; default of FREE_/PREMIUM_CONCURRENT_STREAMS. */
   readonly concurrentStreams: number;
-  /** Prompts per calendar minute, against bursts that the window alone would allow. */
+  /** Prompts per calendar minute, against bursts the window alone would allow; default of FREE_/PREMIUM_PROMPTS_PER_MINUTE. */
   readonly promptsPerMinute: number;
   /** `max_tokens` for this tier, within the deployment's ceiling MAX_ANSWER_TOKENS (the smaller wins). */
   readonly answerTokensPerTurn: number;

@@ -2,7 +2,6 @@
  * Per-user quotas (contract/entitlements.ts): fixed windows, what a refusal tells the client, and the
  * headers' numbers. Pure: the counting itself is the QuotaCounter port (domain/ports.ts).
  */
-import { ENTITLEMENTS } from '../contract/entitlements';
 import { RATE_LIMITED_MESSAGES, type RateLimitReason } from '../contract/errors';
 import type { Tier } from '../contract/turn';
 import { DomainError } from './errors';
@@ -24,6 +23,7 @@ export interface QuotaPolicy {
   readonly windowSeconds: number;
   readonly promptsPerWindow: Readonly<Record<Tier, number>>;
   readonly concurrentStreams: Readonly<Record<Tier, number>>;
+  readonly promptsPerMinute: Readonly<Record<Tier, number>>;
   readonly maxTurnMs: number;
 }
 
@@ -34,7 +34,7 @@ export function promptLimits(policy: QuotaPolicy, tier: Tier): PromptLimits {
   return {
     promptsPerWindow: policy.promptsPerWindow[tier],
     concurrentStreams: policy.concurrentStreams[tier],
-    promptsPerMinute: ENTITLEMENTS[tier].promptsPerMinute,
+    promptsPerMinute: policy.promptsPerMinute[tier],
     windowMs: policy.windowSeconds * 1000,
     streamLeaseMs: policy.maxTurnMs + STREAM_LEASE_MARGIN_MS,
   };

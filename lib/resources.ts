@@ -39,7 +39,8 @@ export interface TableDefinition {
  * Chat history. Partition = user, sort = `TURN#<message id>` where message ids are time-ordered
  * (ULIDs), so one Query with ScanIndexForward=false pages a user's turns newest first.
  * Other item kinds share the partition: `STORE#<client id>` (idempotency claims of /chat/store),
- * `IDEM#<key>` (Idempotency-Key claims of /chat, expiring), `STOP#<message id>` (stop requests, expiring).
+ * `IDEM#<key>` (Idempotency-Key claims of /chat, expiring), `STOP#<message id>` (stop requests, expiring),
+ * `QUOTA#<window start>` and `STORED#<day>` (quota counters, expiring: adapters/dynamodb/quota-items.ts).
  * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation.
  */
 export const chatTable = {

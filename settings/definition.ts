@@ -46,6 +46,8 @@ export interface Settings {
   readonly premiumPromptsPerWindow: number;
   readonly freeConcurrentStreams: number;
   readonly premiumConcurrentStreams: number;
+  readonly freePromptsPerMinute: number;
+  readonly premiumPromptsPerMinute: number;
   readonly chatTableName: string;
   readonly fleetTableName: string;
   readonly serverRegistryTableName: string;

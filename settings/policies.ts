@@ -41,6 +41,7 @@ export function quotaPolicy(settings: Settings): QuotaPolicy {
     windowSeconds: settings.quotaWindowSeconds,
     promptsPerWindow: { free: settings.freePromptsPerWindow, premium: settings.premiumPromptsPerWindow },
     concurrentStreams: { free: settings.freeConcurrentStreams, premium: settings.premiumConcurrentStreams },
+    promptsPerMinute: { free: settings.freePromptsPerMinute, premium: settings.premiumPromptsPerMinute },
     maxTurnMs: maxTurnMs(settings),
   };
 }

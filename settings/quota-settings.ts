@@ -11,7 +11,9 @@ type QuotaKey =
   | 'freePromptsPerWindow'
   | 'premiumPromptsPerWindow'
   | 'freeConcurrentStreams'
-  | 'premiumConcurrentStreams';
+  | 'premiumConcurrentStreams'
+  | 'freePromptsPerMinute'
+  | 'premiumPromptsPerMinute';
 
 export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
   quotaWindowSeconds: {
@@ -51,6 +53,22 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.premium.concurrentStreams,
     doc: 'answers a premium user may have streaming at once',
+    readBy: ['PostChat'],
+    kind: 'tuning',
+  },
+  freePromptsPerMinute: {
+    variable: 'FREE_PROMPTS_PER_MINUTE',
+    parse: positiveInteger,
+    default: ENTITLEMENTS.free.promptsPerMinute,
+    doc: 'prompts a free user may send per calendar minute (burst), within the window',
+    readBy: ['PostChat'],
+    kind: 'tuning',
+  },
+  premiumPromptsPerMinute: {
+    variable: 'PREMIUM_PROMPTS_PER_MINUTE',
+    parse: positiveInteger,
+    default: ENTITLEMENTS.premium.promptsPerMinute,
+    doc: 'prompts a premium user may send per calendar minute',
     readBy: ['PostChat'],
     kind: 'tuning',
   },

@@ -16,6 +16,7 @@
  * Idempotency claim: sk = IDEM#<key>, message_id, conversation_id, request_hash, claimed_at (epoch ms),
  *              expires_at (epoch s, the table's TTL attribute).
  * Stop flag:   sk = STOP#<message id>, requested_at (ISO-8601), expires_at (epoch s).
+ * Quota counters: sk = QUOTA#… and STORED#…, in quota-items.ts.
  */
 import { createHash } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';

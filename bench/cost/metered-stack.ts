@@ -25,6 +25,7 @@ import { createLocalDynamoDbClient, type LocalDynamoDb, startDynamoDb } from '..
 import { createLambdaContext } from '../../local/gateway/lambda-context';
 import { loadHandler } from '../../local/handlers';
 import { type LocalStack, startLocalStack } from '../../local/stack';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { readSettings } from '../../settings/read';
 import type { Settings } from '../../settings/settings';
 import { ShadowInspector } from './dynamodb-effects';
@@ -127,6 +128,8 @@ export class MeteredStack {
         timeToFirstTokenMs: scenario.timeToFirstTokenMs,
       },
       env: {
+        // The counter's writes are measured; its limits must not refuse the seeding.
+        ...UNMETERED_QUOTAS_ENV,
         LOCAL_DYNAMODB_ENDPOINT: dynamoEndpoint,
         FLEET_SHARDS: String(scenario.fleetShards),
         LOG_LEVEL: 'INFO',

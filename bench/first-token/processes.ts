@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/repo-root';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { type SpawnedStack, spawnLocalStack } from '../../test/support/local-stack';
 
 export interface NodeChild {
@@ -127,6 +128,7 @@ export async function startBenchProcesses(options: BenchProcessOptions): Promise
     const stack = await spawnLocalStack({
       dataDir: options.dataDir,
       env: {
+        ...UNMETERED_QUOTAS_ENV,
         INFERENCE_SERVERS: fleet.baseUrls
           .map((url, i) => `gpu-${i + 1}=${url}|${options.capacity}`)
           .join(','),

@@ -2,6 +2,7 @@
  * Settings of the overload benchmark: the fleet (identical for every policy), the load phases as
  * multiples of the fleet's capacity, and the policies compared. Read once from the environment.
  */
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 
 export type PolicyName = 'admit_all' | 'static_reservation' | 'load_based';
 
@@ -182,6 +183,8 @@ export function offeredRate(t: number, phases: Phases, capacity: number): number
 export function stackEnv(config: BenchConfig, policy: PolicyName): Record<string, string> {
   const { fleet } = config;
   return {
+    // Admission is measured here, not the per-user quotas.
+    ...UNMETERED_QUOTAS_ENV,
     LOCAL_FLEET_SERVERS: String(fleet.servers),
     LOCAL_FLEET_SLOTS: String(fleet.slots),
     LOCAL_FLEET_TOKENS_PER_SECOND: String(fleet.tokensPerSecond),

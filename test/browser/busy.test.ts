@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
   lastTurn,
@@ -36,6 +37,7 @@ describe('web client when the AI servers are busy', () => {
       spawnLocalStack({
         dataDir,
         env: {
+          ...UNMETERED_QUOTAS_ENV,
           LOCAL_FLEET_SERVERS: '1',
           LOCAL_FLEET_SLOTS: '2',
           SHED_FREE_AT: '0.2',

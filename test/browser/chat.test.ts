@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
   lastTurn,
@@ -31,6 +32,7 @@ describe('web client', () => {
       spawnLocalStack({
         dataDir,
         env: {
+          ...UNMETERED_QUOTAS_ENV,
           LOCAL_FLEET_TOKENS_PER_SECOND: '20',
           LOCAL_FLEET_ANSWER_TOKENS: '60',
           LOCAL_FLEET_TTFT_MS: '50',

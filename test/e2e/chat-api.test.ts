@@ -6,12 +6,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { fetchSse, type SseRead } from '../support/http';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import { claimsOf, reissue } from '../support/tokens';
 
 const PASSWORD = 'LocalDemo-2026!';
-const FAST_FLEET = { LOCAL_FLEET_TOKENS_PER_SECOND: '200', LOCAL_FLEET_ANSWER_TOKENS: '40' };
+// Quotas have their own test (quotas.test.ts); this one sends more prompts a minute than free tier's burst.
+const FAST_FLEET = {
+  ...UNMETERED_QUOTAS_ENV,
+  LOCAL_FLEET_TOKENS_PER_SECOND: '200',
+  LOCAL_FLEET_ANSWER_TOKENS: '40',
+};
 
 let dataDir: string;
 let stack: SpawnedStack;

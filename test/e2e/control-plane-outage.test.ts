@@ -13,6 +13,7 @@ import { fleetTable } from '../../lib/resources';
 import { LOCAL_PASSWORD } from '../../local/emulators/cognito';
 import { ensureTables, type LocalDynamoDb, startDynamoDb } from '../../local/emulators/dynamodb';
 import { type FleetHandle, startFleet } from '../../local/fleet/fleet';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { type FaultProxy, NO_FAULTS, startFaultProxy } from '../support/fault-proxy';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   stack = await spawnLocalStack({
     dataDir,
     env: {
+      ...UNMETERED_QUOTAS_ENV,
       LOCAL_DYNAMODB_ENDPOINT: proxy.endpoint,
       INFERENCE_SERVERS: fleet.servers
         .map((server) => `${server.id}=${server.baseUrl}|${CAPACITY}`)

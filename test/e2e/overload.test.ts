@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { fetchSse, type SseRead } from '../support/http';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 
@@ -21,6 +22,7 @@ beforeAll(async () => {
   stack = await spawnLocalStack({
     dataDir,
     env: {
+      ...UNMETERED_QUOTAS_ENV,
       LOCAL_FLEET_SERVERS: '1',
       LOCAL_FLEET_SLOTS: '8',
       LOCAL_FLEET_TOKENS_PER_SECOND: '15',

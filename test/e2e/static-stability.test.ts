@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PASSWORD } from '../../local/emulators/cognito';
+import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { fetchSse } from '../support/http';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 
@@ -27,6 +28,7 @@ beforeAll(async () => {
   stack = await spawnLocalStack({
     dataDir,
     env: {
+      ...UNMETERED_QUOTAS_ENV,
       LOCAL_FLEET_SERVERS: String(SERVERS),
       LOCAL_FLEET_SLOTS: String(SLOTS),
       LOCAL_FLEET_TOKENS_PER_SECOND: '40',

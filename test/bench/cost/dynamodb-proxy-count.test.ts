@@ -86,6 +86,8 @@ describe('the cost model counts DynamoDB requests', () => {
     expect(Object.keys(tally(seen.map((request) => request.operation))).sort()).toEqual(
       expect.arrayContaining(['PutItem', 'Query', 'UpdateItem']),
     );
+    // The quota's grant and its stream slot's release are counted too, beside the turn's final write.
+    expect(tally(seen.map((request) => request.operation)).UpdateItem).toBe(3);
     expect(turn.response.endStatus).toBe('completed');
   }, 60_000);
 });

@@ -21,6 +21,7 @@ import { ensureTables, type LocalDynamoDb, startDynamoDb } from '../../../local/
 import { type FleetHandle, startFleet } from '../../../local/fleet/fleet';
 import type { TunableOptions } from '../../../local/fleet/options';
 import { generateAnswerTokens } from '../../../local/fleet/text';
+import { UNMETERED_QUOTAS_ENV } from '../../../local/unmetered-quotas';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy';
 import { login, type SpawnedStack, spawnLocalStack } from '../../support/local-stack';
 
@@ -114,6 +115,7 @@ export async function startFaultEnvironment(options: FaultEnvironmentOptions): P
     cleanups.push(() => fleet.close());
 
     const env: Record<string, string> = {
+      ...UNMETERED_QUOTAS_ENV,
       LOCAL_DYNAMODB_ENDPOINT: proxy.endpoint,
       INFERENCE_SERVERS: fleet.servers
         .map((server) => `${server.id}=${server.baseUrl}|${settings.capacity}`)

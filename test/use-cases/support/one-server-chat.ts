@@ -86,6 +86,7 @@ export const ROOMY_QUOTAS: QuotaPolicy = {
   windowSeconds: 10_800,
   promptsPerWindow: { free: 1_000, premium: 1_000 },
   concurrentStreams: { free: 100, premium: 100 },
+  promptsPerMinute: { free: 1_000, premium: 1_000 },
   maxTurnMs: 20_000,
 };
 
