@@ -4,7 +4,7 @@
  * choose the commands and the conditions on them; the items' shapes live here.
  *
  * All items of a user share the partition pk = <userId>:
- * Turn:        sk = TURN#<turn id>, conv = <userId>#<conversationId> (byConversation pk),
+ * Turn:        sk = TURN#<turn id>, conv = <userId>#<conversationId> (byConversation pk; keys only),
  *              id, conversation_id, user_message, assistant_response (brotli bytes when long: stored-text.ts),
  *              status, created_at, updated_at,
  *              finish_reason?, usage? {prompt_tokens, completion_tokens}, message_tokens?, context_from?,

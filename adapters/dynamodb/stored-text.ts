@@ -1,7 +1,7 @@
 /**
  * Prompts and answers are stored brotli-compressed (a binary attribute) once they are long enough to
  * gain: storage and every write and read are billed by item bytes, and each turn is written to the
- * table and to the byConversation index. English prose shrinks 2–3× even at a few hundred bytes,
+ * table (the byConversation index holds keys only). English prose shrinks 2–3× even at a few hundred bytes,
  * thanks to brotli's built-in dictionary. Short texts stay plain strings; readers accept both, so items
  * written before compression still read.
  */

@@ -88,6 +88,8 @@ describe('the cost model counts DynamoDB requests', () => {
     );
     // The quota's grant and its stream slot's release are counted too, beside the turn's final write.
     expect(tally(seen.map((request) => request.operation)).UpdateItem).toBe(3);
+    // The context: the conversation's keys from its keys-only index, then its turns in one batch.
+    expect(tally(seen.map((request) => request.operation)).BatchGetItem).toBe(1);
     expect(turn.response.endStatus).toBe('completed');
   }, 60_000);
 });
