@@ -35,7 +35,8 @@ export function titleFromPrompt(prompt: string, maxChars = TITLE_FROM_PROMPT_CHA
   const chars = Array.from(text);
   if (chars.length <= maxChars) return text;
   const room = chars.slice(0, maxChars - 1);
-  const lastSpace = room.lastIndexOf(' ');
+  // A word that ends right where the room does is whole: the space after it is the boundary.
+  const lastSpace = chars[room.length] === ' ' ? room.length : room.lastIndexOf(' ');
   // A boundary in the first third would leave a stub of a title: cut inside the long word instead.
   const kept = lastSpace >= Math.floor(maxChars / 3) ? room.slice(0, lastSpace) : room;
   const head = kept

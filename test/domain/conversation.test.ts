@@ -26,6 +26,12 @@ describe('titleFromPrompt', () => {
     expect(prompt.startsWith(title.slice(0, -1))).toBe(true);
   });
 
+  it('keeps a word that ends exactly where the title must end', () => {
+    const words = 'Plan a four-day trip to Lisbon in spring for two people who like food';
+
+    expect(titleFromPrompt(words)).toBe('Plan a four-day trip to Lisbon in spring for two people who…');
+  });
+
   it('cuts inside a word only when no boundary leaves a useful title', () => {
     const title = titleFromPrompt(`see ${'x'.repeat(100)}`);
 
