@@ -86,3 +86,49 @@ export interface StopResponseBody {
   readonly message_id: string;
   readonly status: 'stopping';
 }
+
+/** Longest conversation title, in characters (PATCH /chat/conversations/{id}). */
+export const MAX_CONVERSATION_TITLE_CHARS = 200;
+
+/** One conversation of GET /chat/conversations (and PATCH's 200). Times are ISO-8601 UTC. */
+export interface ConversationEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly created_at: string;
+  /** The start of its latest turn: the list is ordered by it, newest first. */
+  readonly updated_at: string;
+  /** Turns started in it. */
+  readonly turns: number;
+}
+
+/** GET /chat/conversations?limit&cursor; `next_cursor` only when more exist. */
+export interface ConversationsResponse {
+  readonly conversations: readonly ConversationEntry[];
+  readonly next_cursor?: string;
+}
+
+/** PATCH /chat/conversations/{id}. */
+export interface RenameConversationBody {
+  readonly title: string;
+}
+
+/**
+ * Where an erase of the caller's whole history stands: `erasing` once DELETE /chat/history answered (nothing
+ * erased is shown any more), `complete` once every erased item is deleted. GET /chat/history/erase; `none`
+ * when the caller never erased.
+ */
+export type EraseStatus = 'none' | 'erasing' | 'complete';
+
+/** DELETE /chat/history's 202 and GET /chat/history/erase's 200. */
+export interface EraseStatusBody {
+  readonly status: EraseStatus;
+  /** Every turn created before this instant is erased (absent with `none`). */
+  readonly erased_before?: string;
+}
+
+/** GET /chat/export: the caller's whole history, streamed; chats newest first, as in /chat/history. */
+export interface ExportBody {
+  readonly exported_at: string;
+  readonly conversations: readonly ConversationEntry[];
+  readonly chats: readonly HistoryEntry[];
+}

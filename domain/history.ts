@@ -20,19 +20,21 @@ export async function storeTurn(
   clock: Clock,
   caller: Caller,
   request: StoreRequest,
-): Promise<{ id: string; created: boolean }> {
+): Promise<{ id: string; created: boolean; conversationId: string; createdAt: string }> {
   const at = request.timestamp ?? clock.now();
   const turnId = ulid(at);
   const id = request.id ?? turnId;
+  // Derived from the client's id, not the fresh turn id, so a retry of the same store is a duplicate, not a conflict.
+  const conversationId = request.conversationId ?? id;
+  const createdAt = new Date(at).toISOString();
   const result = await repository.storeTurn({
     userId: caller.userId,
     clientId: id,
     turnId,
-    // Derived from the client's id, not the fresh turn id, so a retry of the same store is a duplicate, not a conflict.
-    conversationId: request.conversationId ?? id,
+    conversationId,
     userMessage: request.userMessage,
     assistantResponse: request.assistantResponse,
-    createdAt: new Date(at).toISOString(),
+    createdAt,
   });
-  return { id, created: result === 'created' };
+  return { id, created: result === 'created', conversationId, createdAt };
 }

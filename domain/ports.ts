@@ -2,6 +2,7 @@
  * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
+import type { Conversation, ConversationPage, Erasure } from './conversation';
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
 import type { PromptLimits } from './quota';
 import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
@@ -69,6 +70,68 @@ export interface TurnRepository {
   listTurns(userId: string, query: HistoryQuery): Promise<HistoryPage>;
   /** Turns still in_progress that were created before `createdBefore` (epoch ms), any user: the sweeper's work. */
   listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]>;
+}
+
+/** What a turn's start learned of its conversation (ConversationRepository.recordTurn). */
+export type ConversationActivity =
+  /** New, or deleted or erased since: no earlier turn of it may be context. */
+  | { readonly existed: false }
+  /** Only its turns created since `createdAt` are its own (an id reused after a delete is a new one). */
+  | { readonly existed: true; readonly createdAt: string };
+
+/** The conversation items of the chat table (adapters/dynamodb/conversation-repository.ts), one per conversation. */
+export interface ConversationRepository {
+  /**
+   * One write as a turn starts (`at`): creates the conversation with `title` when absent, else advances
+   * its activity; either way its turns count goes up by one.
+   */
+  recordTurn(
+    userId: string,
+    conversationId: string,
+    title: string,
+    at: string,
+  ): Promise<ConversationActivity>;
+  /** The caller's conversations, newest activity first. Throws invalid_request for a cursor not the caller's. */
+  list(
+    userId: string,
+    query: { readonly limit: number; readonly cursor?: string },
+  ): Promise<ConversationPage>;
+  /** Renames it; undefined when the caller has no such conversation. */
+  rename(userId: string, conversationId: string, title: string): Promise<Conversation | undefined>;
+  /** Deletes the conversation item (not its turns); false when there was none. */
+  remove(userId: string, conversationId: string): Promise<boolean>;
+  /** Deletes every conversation item of the user; how many there were. */
+  removeAll(userId: string): Promise<number>;
+}
+
+/** Turns to delete: one conversation's or the whole history's, created before `before` (ISO-8601). */
+export interface EraseScope {
+  readonly userId: string;
+  readonly conversationId?: string;
+  readonly before: string;
+}
+
+/** Deletes turns in batches (adapters/dynamodb/turn-eraser.ts). */
+export interface TurnEraser {
+  /**
+   * Deletes the scope's turns (for the whole history also its /chat/store claims) until none is left or
+   * `deadline` (epoch ms) passes; `done` when none is left.
+   */
+  erase(scope: EraseScope, deadline: number): Promise<{ readonly deleted: number; readonly done: boolean }>;
+}
+
+/** The user's erase mark: written before anything is deleted, so what it erases is hidden at once. */
+export interface ErasureMarks {
+  get(userId: string): Promise<Erasure | undefined>;
+  /** Writes the mark (erasing), replacing an earlier one. */
+  begin(userId: string, erasedBefore: string): Promise<void>;
+  /** Marks it complete, unless a later erase replaced it. */
+  complete(userId: string, erasedBefore: string): Promise<void>;
+}
+
+/** Where the rest of an erase goes when it cannot finish in the request (adapters/sqs/erase-jobs.ts). */
+export interface EraseJobQueue {
+  enqueue(scope: EraseScope): Promise<void>;
 }
 
 /** Stop requests for streaming turns: small items the streaming function polls while it streams. */

@@ -6,6 +6,7 @@ import { json, parseJsonBody } from './http/event';
 import { httpHandler } from './http/handler';
 import { parseStoreRequest } from './http/requests';
 import { settings } from './settings';
+import { createConversationStores } from './wiring/conversations';
 import { awsInfrastructure } from './wiring/infrastructure';
 import { createOriginGuard } from './wiring/origin';
 import { createTurnStores } from './wiring/turns';
@@ -13,6 +14,7 @@ import { createTurnStores } from './wiring/turns';
 const infrastructure = awsInfrastructure();
 const deps = {
   ...createTurnStores(settings, infrastructure),
+  ...createConversationStores(settings, infrastructure),
   quota: new DynamoDbQuotaCounter(infrastructure.documentClient, settings.chatTableName),
   clock: infrastructure.clock,
   log: infrastructure.log,

@@ -42,6 +42,9 @@ export interface TableDefinition {
  * `IDEM#<key>` (Idempotency-Key claims of /chat, expiring), `STOP#<message id>` (stop requests, expiring),
  * `QUOTA#<window start>` and `STORED#<day>` (quota counters, expiring: adapters/dynamodb/quota-items.ts).
  * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation.
+ * `CONV#<conversation id>` holds a conversation's title and activity, `ERASE` the user's last erase of
+ * everything (adapters/dynamodb/conversation-items.ts). Conversations are listed by a Query of the user's
+ * partition, not an index: an index sorted by activity would cost two more writes every turn.
  */
 export const chatTable = {
   id: 'ChatTable',
@@ -144,11 +147,21 @@ export type StopInboxAccess = 'own' | 'deliver' | 'sweep';
 
 export type TableAccess = 'read' | 'readWrite';
 
+export type HttpVerb = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
 export interface RouteDefinition {
   /** Function id: CDK construct id and the local gateway's handler key. */
   readonly id: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: HttpVerb;
+  /** Every method the function serves, when more than `method` (CloudFront routes by path, not method). */
+  readonly methods?: readonly HttpVerb[];
+  /**
+   * The CloudFront path pattern. A trailing `/*` serves every path below it (the function reads its
+   * parameters from the path); the local gateway matches it as a prefix.
+   */
   readonly path: string;
+  /** More paths (or patterns) the same function serves, each a CloudFront behavior of its own. */
+  readonly extraPaths?: readonly string[];
   /** Entry file, relative to the repository root; it exports `handler`. */
   readonly entry: string;
   /** Function URL invoke mode RESPONSE_STREAM (the handler is wrapped by streamifyResponse). */
@@ -187,10 +200,52 @@ export const routes = [
   {
     id: 'GetHistory',
     method: 'GET',
+    // DELETE erases the caller's history: the erase mark and the conversation items at once, the turns by
+    // an erase job on the turn-writes queue (the persister deletes them).
+    methods: ['GET', 'DELETE'],
     path: '/chat/history',
+    // GET: where the caller's last erase stands (erasing, complete).
+    extraPaths: ['/chat/history/erase'],
     entry: 'functions/get-history.ts',
     streaming: false,
     timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { ChatTable: 'readWrite' },
+    queues: ['TurnWritesQueue'],
+  },
+  {
+    id: 'ListConversations',
+    method: 'GET',
+    path: '/chat/conversations',
+    entry: 'functions/list-conversations.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { ChatTable: 'read' },
+    queues: [],
+  },
+  {
+    id: 'EditConversation',
+    method: 'PATCH',
+    methods: ['PATCH', 'DELETE'],
+    path: '/chat/conversations/*',
+    entry: 'functions/edit-conversation.ts',
+    streaming: false,
+    // A delete removes a conversation's turns in batches before it answers, for up to 20 s; the rest, if
+    // any, goes to an erase job on the turn-writes queue.
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { ChatTable: 'readWrite' },
+    queues: ['TurnWritesQueue'],
+  },
+  {
+    id: 'ExportHistory',
+    method: 'GET',
+    path: '/chat/export',
+    entry: 'functions/export-history.ts',
+    // The whole history as one JSON document, written page by page as it is read.
+    streaming: true,
+    timeoutSeconds: 300,
     memoryMb: 256,
     tables: { ChatTable: 'read' },
     queues: [],
@@ -219,6 +274,15 @@ export const routes = [
     stopInboxes: 'deliver',
   },
 ] as const satisfies readonly RouteDefinition[];
+
+/** The methods a route's function serves. */
+export const routeMethods = (route: RouteDefinition): readonly HttpVerb[] => route.methods ?? [route.method];
+
+/** Every path pattern a route's function serves. */
+export const routePaths = (route: RouteDefinition): readonly string[] => [
+  route.path,
+  ...(route.extraPaths ?? []),
+];
 
 export type FunctionTrigger =
   | { readonly kind: 'schedule'; readonly everyMinutes: number }
@@ -249,7 +313,8 @@ export const backgroundFunctions = [
     timeoutSeconds: 10,
     memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
-    queues: [],
+    // An erase job that runs out of time sends its continuation back to the queue.
+    queues: ['TurnWritesQueue'],
   },
   {
     id: 'SweepTurns',

@@ -33,6 +33,8 @@ import {
   originSecret,
   queues,
   type RouteDefinition,
+  routeMethods,
+  routePaths,
   routes,
   tables,
 } from './resources';
@@ -170,11 +172,13 @@ export class StatelessStack extends Stack {
         userPoolClientId: props.userPoolClient.userPoolClientId,
         cognitoEndpoint: `https://cognito-idp.${region}.amazonaws.com/`,
       },
-      api: routes.map((route) => ({
-        pathPattern: route.path,
-        functionUrl: this.functionUrl(route.id),
-        streaming: route.streaming,
-      })),
+      api: routes.flatMap((route) =>
+        routePaths(route).map((pathPattern) => ({
+          pathPattern,
+          functionUrl: this.functionUrl(route.id),
+          streaming: route.streaming,
+        })),
+      ),
       // A dynamic reference: CloudFormation resolves it at deploy time, the template holds no secret.
       originHeaders: {
         [originSecret.header]: SecretValue.secretsManager(this.originSecret.secretArn, {
@@ -280,7 +284,7 @@ export class StatelessStack extends Stack {
       invokeMode: route.streaming ? InvokeMode.RESPONSE_STREAM : InvokeMode.BUFFERED,
       cors: this.cors && {
         ...this.cors,
-        allowedMethods: [route.method === 'GET' ? HttpMethod.GET : HttpMethod.POST],
+        allowedMethods: routeMethods(route).map((method) => HttpMethod[method]),
       },
     });
     this.functionUrls.set(route.id, url);

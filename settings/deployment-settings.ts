@@ -42,7 +42,17 @@ export function deploymentSettings(readers: {
       variable: chatTable.envVar,
       parse: text,
       doc: 'the chat table (`bindTable`)',
-      readBy: ['PostChat', 'GetHistory', 'PostStore', 'PostStop', 'PersistTurns', 'SweepTurns'],
+      readBy: [
+        'PostChat',
+        'GetHistory',
+        'ListConversations',
+        'EditConversation',
+        'ExportHistory',
+        'PostStore',
+        'PostStop',
+        'PersistTurns',
+        'SweepTurns',
+      ],
       kind: 'deployment',
     },
     fleetTableName: {
@@ -62,8 +72,8 @@ export function deploymentSettings(readers: {
     turnWritesQueueUrl: {
       variable: turnWritesQueue.envVar,
       parse: text,
-      doc: 'the durable buffer for turn writes (`bindQueue`)',
-      readBy: ['PostChat', 'PostStore'],
+      doc: 'the durable buffer for turn writes and erase jobs (`bindQueue`)',
+      readBy: ['PostChat', 'PostStore', 'GetHistory', 'EditConversation', 'PersistTurns'],
       kind: 'deployment',
     },
     stopInboxPrefix: {

@@ -2,6 +2,7 @@
 import type { DomainError } from '../domain/errors';
 import type {
   Clock,
+  ConversationRepository,
   IdempotencyClaims,
   Log,
   ModelClient,
@@ -33,6 +34,8 @@ export interface ChatConfig {
 
 export interface ChatDeps {
   readonly repository: TurnRepository;
+  /** The conversation item each turn records itself on (use-cases/conversation-context.ts). */
+  readonly conversations: ConversationRepository;
   readonly model: ModelClient;
   readonly admission: Admission;
   readonly writeQueue: TurnWriteQueue;

@@ -6,8 +6,8 @@ import type { ChatRequest } from '../domain/chat-request';
 import { buildContext } from '../domain/context';
 import { DomainError, errorName } from '../domain/errors';
 import type { InferenceServer, NewTurn, ServerSelector } from '../domain/ports';
-import type { Turn } from '../domain/turn';
 import type { ActiveTurn, ChatDeps } from './chat-turn';
+import { contextTurns, recordConversationTurn } from './conversation-context';
 import { openFirstToken, toDomainError } from './first-token';
 import { watchForStop } from './stop-polling';
 import { finishTurn, streamTurn } from './stream-turn';
@@ -26,15 +26,11 @@ export async function openTurn(
   /** Resolves once the turn may be written (its Idempotency-Key is ours); rejecting, the turn is not ours. */
   claim: Promise<void> = Promise.resolve(),
 ): Promise<ActiveTurn> {
-  const { clock, config, repository } = deps;
-  let earlier: Turn[] = [];
-  if (request.conversationId) {
-    const page = await repository.listTurns(turn.userId, {
-      limit: config.contextTurnsToRead,
-      conversationId: request.conversationId,
-    });
-    earlier = page.turns;
-  }
+  const { clock, config } = deps;
+  // A new conversation cannot have context: its record runs beside the upstream request. A named one must
+  // say first whether it still exists, and since when, before its turns may be read as context.
+  const recorded = recordConversationTurn(deps, turn);
+  const earlier = request.conversationId ? await contextTurns(deps, turn, await recorded) : [];
   const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
 
   const controller = new AbortController();
@@ -51,7 +47,7 @@ export async function openTurn(
       deps.stopInbox
         .address()
         .then(async (stopInbox) => {
-          await repository.startTurn(stopInbox === undefined ? turn : { ...turn, stopInbox });
+          await deps.repository.startTurn(stopInbox === undefined ? turn : { ...turn, stopInbox });
           inboxRecorded = stopInbox !== undefined;
           return true;
         })
@@ -82,6 +78,7 @@ export async function openTurn(
       firstServer,
     });
     streamingOn = server;
+    await recorded;
     await claim;
     await ensureDurable(deps, turn, started);
     // Only now can the client know the message id and ask to stop. A start parked on the queue is not
@@ -105,6 +102,7 @@ export async function openTurn(
   } catch (error) {
     release();
     controller.abort();
+    await recorded;
     // If the key is another attempt's, that is the answer (a replay or its reason), not this failure.
     await claim;
     const domainError = toDomainError(error);

@@ -5,14 +5,17 @@
  */
 import { ENTITLEMENTS } from '../contract/entitlements';
 import type { StoreRequest } from '../domain/chat-request';
+import { titleFromPrompt } from '../domain/conversation';
 import { errorName } from '../domain/errors';
 import { storeTurn } from '../domain/history';
-import type { Clock, Log, QuotaCounter, TurnRepository } from '../domain/ports';
+import type { Clock, ConversationRepository, Log, QuotaCounter, TurnRepository } from '../domain/ports';
 import { rateLimited } from '../domain/quota';
 import type { Caller } from '../domain/turn';
 
 export interface StoreDeps {
   readonly repository: TurnRepository;
+  /** A new stored turn is recorded on its conversation, as a turn of POST /chat is. */
+  readonly conversations: ConversationRepository;
   readonly quota: QuotaCounter;
   readonly clock: Clock;
   readonly log: Log;
@@ -44,7 +47,21 @@ export async function storeWithinQuota(
   const counted = grant?.granted === true;
   let result: { id: string; created: boolean } | undefined;
   try {
-    result = await storeTurn(deps.repository, deps.clock, caller, request);
+    const stored = await storeTurn(deps.repository, deps.clock, caller, request);
+    result = { id: stored.id, created: stored.created };
+    if (stored.created) {
+      // The turn is stored either way; a conversation item that missed it only lists it less accurately.
+      await deps.conversations
+        .recordTurn(
+          caller.userId,
+          stored.conversationId,
+          titleFromPrompt(request.userMessage),
+          stored.createdAt,
+        )
+        .catch((error: unknown) => {
+          deps.log.warn('conversation record of a stored turn failed', { error: errorName(error) });
+        });
+    }
     return result;
   } finally {
     if (counted && !result?.created) {

@@ -17,6 +17,12 @@
  *              expires_at (epoch s, the table's TTL attribute).
  * Stop flag:   sk = STOP#<message id>, requested_at (ISO-8601), expires_at (epoch s).
  * Quota counters: sk = QUOTA#… and STORED#…, in quota-items.ts.
+ * Conversation: sk = CONV#<conversation id> (title, created_at, updated_at, turns), and the erase mark
+ *              sk = ERASE, in conversation-items.ts. Conversations are listed by one Query of the user's
+ *              partition (begins_with CONV#, DynamoDB's 1 MB pages) sorted by updated_at in memory, the
+ *              cursor holding the last one's updated_at and id: linear in the user's own conversation
+ *              count and single-partition. Not an index: one sorted by updated_at would cost every turn
+ *              two more index writes (its sort key changes each turn), and the turn is the budgeted unit.
  */
 import { createHash } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';

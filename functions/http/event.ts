@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_REQUEST_BODY_BYTES } from '../../contract/http-api';
 import { DomainError, invalidRequest } from '../../domain/errors';
 import type { Log } from '../../domain/ports';
+import type { HttpVerb } from '../../lib/resources';
 import { mapError } from './errors';
 
 /** Function URL event (payload format 2.0). */
@@ -24,11 +25,14 @@ export function errorResult(error: unknown, log: Log): HttpResult {
   return json(mapped.statusCode, mapped.body, mapped.headers);
 }
 
-export function requireMethod(event: HttpEvent, method: 'GET' | 'POST'): void {
-  const actual = event.requestContext.http.method;
-  if (actual !== method) {
-    throw new DomainError('method_not_allowed', `Use ${method} for ${event.rawPath}.`);
+/** The request's method, when it is one of `allowed` (a route's function may serve several). */
+export function requireMethod(event: HttpEvent, allowed: HttpVerb | readonly HttpVerb[]): HttpVerb {
+  const methods: readonly HttpVerb[] = typeof allowed === 'string' ? [allowed] : allowed;
+  const actual = methods.find((method) => method === event.requestContext.http.method);
+  if (!actual) {
+    throw new DomainError('method_not_allowed', `Use ${methods.join(' or ')} for ${event.rawPath}.`);
   }
+  return actual;
 }
 
 /** Body bytes allowed before parsing; the per-field limits are checked by the request parsers (requests.ts). */

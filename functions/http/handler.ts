@@ -1,19 +1,20 @@
 import middy from '@middy/core';
 import type { Caller } from '../../domain/turn';
+import type { HttpVerb } from '../../lib/resources';
 import { logger, withLogging } from '../commons/logger';
 import type { Authenticate } from './auth';
 import { errorResult, type HttpEvent, type HttpResult, requireMethod } from './event';
 import { inRequestLogScope } from './middleware';
 import { type OriginGuard, originRefusal } from './origin-guard';
 
-export type HttpRoute = (event: HttpEvent, caller: Caller) => Promise<HttpResult>;
+export type HttpRoute = (event: HttpEvent, caller: Caller, method: HttpVerb) => Promise<HttpResult>;
 
 /**
  * A buffered Function URL handler: the origin check, the method check, then the verified caller, then
  * the route's own work; every error, expected or not, leaves through the one error mapping (errors.ts).
  */
 export function httpHandler(
-  method: 'GET' | 'POST',
+  methods: HttpVerb | readonly HttpVerb[],
   guards: { readonly origin: OriginGuard; readonly authenticate: Authenticate },
   route: HttpRoute,
 ) {
@@ -22,8 +23,8 @@ export function httpHandler(
     try {
       const refused = await originRefusal(guards.origin, event, logger);
       if (refused) return refused;
-      requireMethod(event, method);
-      return await route(event, await authenticate(event));
+      const method = requireMethod(event, methods);
+      return await route(event, await authenticate(event), method);
     } catch (error) {
       return errorResult(error, logger);
     }

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../adapters/dynamodb/clients';
+import { DynamoDbConversationRepository } from '../../adapters/dynamodb/conversation-repository';
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbQuotaCounter } from '../../adapters/dynamodb/quota-counter';
@@ -76,6 +77,7 @@ export function createChatService(
   const { repository, stopFlags } = createTurnStores(settings, infrastructure);
   return new ChatService({
     repository,
+    conversations: new DynamoDbConversationRepository(documentClient, settings.chatTableName),
     stopFlags,
     stopInbox: new SqsStopInbox(clients.stopInboxSqs, { prefix: settings.stopInboxPrefix, clock, log }),
     idempotency: new DynamoDbIdempotencyClaims(documentClient, settings.chatTableName, clock),

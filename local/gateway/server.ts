@@ -15,6 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { routePaths } from '../../lib/resources';
 import { isStreamingHandler } from './awslambda-shim';
 // The gateway's API for the stack and tests, in one place.
 import { MAX_REQUEST_BYTES } from './event';
@@ -67,6 +68,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? stdoutLogger;
   const byPath = new Map<string, GatewayRoute>();
+  // Patterns ending in `/*` (CloudFront's): the route serves every path below the prefix.
+  const byPrefix: { readonly prefix: string; readonly route: GatewayRoute }[] = [];
   for (const route of options.routes) {
     if (typeof route.handler !== 'function') {
       throw new Error(`Route ${route.definition.id}: handler is not a function`);
@@ -79,11 +82,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         } wrapped by awslambda.streamifyResponse`,
       );
     }
-    if (byPath.has(route.definition.path)) {
-      throw new Error(`Two routes claim ${route.definition.path}`);
+    for (const path of routePaths(route.definition)) {
+      if (byPath.has(path) || byPrefix.some((entry) => `${entry.prefix}*` === path)) {
+        throw new Error(`Two routes claim ${path}`);
+      }
+      if (path.endsWith('/*')) byPrefix.push({ prefix: path.slice(0, -1), route });
+      else byPath.set(path, route);
     }
-    byPath.set(route.definition.path, route);
   }
+  const routeFor = (path: string): GatewayRoute | undefined =>
+    byPath.get(path) ??
+    byPrefix.find((entry) => path.startsWith(entry.prefix) && path.length > entry.prefix.length)?.route;
   const staticDir = options.staticDir === undefined ? undefined : resolve(options.staticDir);
   const inFlight = new Set<Promise<void>>();
 
@@ -129,7 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const rawQueryString = queryAt < 0 ? '' : target.slice(queryAt + 1);
     const method = req.method ?? 'GET';
 
-    const lambdaRoute = byPath.get(rawPath);
+    const lambdaRoute = routeFor(rawPath);
     if (lambdaRoute) {
       await invokeRoute(
         lambdaRoute,

@@ -6,6 +6,7 @@ import {
   fleetTable,
   originSecret,
   queues,
+  routePaths,
   routes,
   turnWritesQueue,
 } from '../../lib/resources';
@@ -72,7 +73,11 @@ describe('StatelessStack functions', () => {
     );
     expect(Object.keys(getHistory)).toContain(chatTable.envVar);
     expect(Object.keys(getHistory)).not.toContain(fleetTable.envVar);
-    expect(Object.keys(getHistory)).not.toContain(turnWritesQueue.envVar);
+    // DELETE /chat/history hands what it cannot erase at once to an erase job on the queue.
+    expect(Object.keys(getHistory)).toContain(turnWritesQueue.envVar);
+    const listConversations = functionProperties('ListConversations').Environment.Variables;
+    expect(Object.keys(listConversations)).toContain(chatTable.envVar);
+    expect(Object.keys(listConversations)).not.toContain(turnWritesQueue.envVar);
     expect(JSON.stringify(postChat[chatTable.envVar])).toContain(chatTableLogicalId());
     expect(postChat).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
@@ -238,12 +243,12 @@ describe('StatelessStack background functions', () => {
 });
 
 describe('StatelessStack Function URLs', () => {
-  it('streams PostChat and buffers the other routes, PostStop included', () => {
+  it('streams PostChat and the export, and buffers the other routes, PostStop included', () => {
     for (const route of routes) {
       template.hasResourceProperties('AWS::Lambda::Url', {
         TargetFunctionArn: { 'Fn::GetAtt': [functionLogicalId(route.id), 'Arn'] },
         AuthType: 'NONE',
-        InvokeMode: route.id === 'PostChat' ? 'RESPONSE_STREAM' : 'BUFFERED',
+        InvokeMode: route.id === 'PostChat' || route.id === 'ExportHistory' ? 'RESPONSE_STREAM' : 'BUFFERED',
       });
     }
     expect(stack.functionUrls.has('PostStop')).toBe(true);
@@ -303,7 +308,7 @@ describe('StatelessStack Function URLs', () => {
       OriginCustomHeaders?: { HeaderName: string; HeaderValue: unknown }[];
     }[] = distribution?.Properties.DistributionConfig.Origins ?? [];
     const apiOrigins = origins.filter((origin) => origin.CustomOriginConfig !== undefined);
-    expect(apiOrigins).toHaveLength(routes.length);
+    expect(apiOrigins).toHaveLength(routes.flatMap((route) => routePaths(route)).length);
     for (const origin of apiOrigins) {
       const header = origin.OriginCustomHeaders?.find(
         (candidate) => candidate.HeaderName === originSecret.header,
@@ -337,20 +342,24 @@ describe('StatelessStack Function URLs with allowedOrigins', () => {
 });
 
 describe('StatelessStack least privilege', () => {
-  it('lets GetHistory read the chat table and its indexes, and not write it', () => {
-    const actions = allowedActions('GetHistory', chatTableLogicalId());
+  it('lets the conversation list and the export read the chat table and its indexes, and not write it', () => {
+    for (const id of ['ListConversations', 'ExportHistory']) {
+      const actions = allowedActions(id, chatTableLogicalId());
 
-    expect(actions).toContain('dynamodb:Query');
-    expect(actions).toContain('dynamodb:GetItem');
-    for (const write of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
-      expect(actions).not.toContain(`dynamodb:${write}`);
+      expect(actions, id).toContain('dynamodb:Query');
+      expect(actions, id).toContain('dynamodb:GetItem');
+      for (const write of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
+        expect(actions, id).not.toContain(`dynamodb:${write}`);
+      }
+      expect(allowedActions(id, 'TurnWritesQueue').size, id).toBe(0);
     }
-    expect(allowedActions('GetHistory', '/index/*')).toContain('dynamodb:Query');
+    expect(allowedActions('ExportHistory', '/index/*')).toContain('dynamodb:Query');
   });
 
-  it('gives GetHistory nothing on the fleet table or the queue', () => {
+  it('lets GetHistory erase (DELETE /chat/history: batch deletes, an erase job) but gives it nothing on the fleet table', () => {
+    expect(allowedActions('GetHistory', chatTableLogicalId())).toContain('dynamodb:BatchWriteItem');
+    expect(allowedActions('GetHistory', 'TurnWritesQueue')).toContain('sqs:SendMessage');
     expect(allowedActions('GetHistory', fleetTableLogicalId()).size).toBe(0);
-    expect(allowedActions('GetHistory', 'TurnWritesQueue').size).toBe(0);
   });
 
   it('lets PostChat write the chat table, only read the fleet table, and send to the queue', () => {

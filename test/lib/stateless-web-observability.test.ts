@@ -3,7 +3,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TTFT_OBJECTIVE_MS } from '../../lib/constructs/observability';
 import { ACCESS_LOG_DAYS, STREAM_READ_TIMEOUT } from '../../lib/constructs/web-hosting';
-import { routes } from '../../lib/resources';
+import { routePaths, routes } from '../../lib/resources';
 
 import {
   ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -101,11 +101,13 @@ describe('StatelessStack web hosting', () => {
     const behaviors = distributionConfig().CacheBehaviors;
 
     expect(behaviors.map((behavior) => behavior.PathPattern).sort()).toEqual(
-      routes.map((route) => route.path).sort(),
+      routes.flatMap((route) => routePaths(route)).sort(),
     );
-    for (const route of routes) {
-      const behavior = behaviors.find((candidate) => candidate.PathPattern === route.path);
-      if (!behavior) throw new Error(`no behaviour for ${route.path}`);
+    for (const [route, path] of routes.flatMap((route) =>
+      routePaths(route).map((path) => [route, path] as const),
+    )) {
+      const behavior = behaviors.find((candidate) => candidate.PathPattern === path);
+      if (!behavior) throw new Error(`no behaviour for ${path}`);
       const target = origin(behavior.TargetOriginId);
 
       expect(target.DomainName, route.path).toEqual({

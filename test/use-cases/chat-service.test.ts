@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbConversationRepository } from '../../adapters/dynamodb/conversation-repository';
 import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
 import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
@@ -105,6 +106,7 @@ function service(
 ) {
   return new ChatService({
     repository: options.repository ?? repository,
+    conversations: new DynamoDbConversationRepository(db.doc, db.tableNames.ChatTable),
     model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: options.idleTimeoutMs ?? 2000 }),
     // Draws at 0 always pick the first listed server first, so tests know which one is tried.
     admission: new FleetGate({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbConversationRepository } from '../../adapters/dynamodb/conversation-repository';
 import { DynamoDbQuotaCounter } from '../../adapters/dynamodb/quota-counter';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
 import { ENTITLEMENTS } from '../../contract/entitlements';
@@ -16,6 +17,7 @@ beforeAll(async () => {
   db = await startTestDynamoDb();
   deps = {
     repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
+    conversations: new DynamoDbConversationRepository(db.doc, db.tableNames.ChatTable),
     quota: new DynamoDbQuotaCounter(db.doc, db.tableNames.ChatTable),
     clock: systemClock,
     log: silent,

@@ -86,10 +86,13 @@ describe('the cost model counts DynamoDB requests', () => {
     expect(Object.keys(tally(seen.map((request) => request.operation))).sort()).toEqual(
       expect.arrayContaining(['PutItem', 'Query', 'UpdateItem']),
     );
-    // The quota's grant and its stream slot's release are counted too, beside the turn's final write.
-    expect(tally(seen.map((request) => request.operation)).UpdateItem).toBe(3);
+    // The quota's grant and its stream slot's release are counted too, beside the turn's final write, and
+    // the turn's record on its conversation item (which says the conversation exists, so context is read).
+    const operations = tally(seen.map((request) => request.operation));
+    expect(operations.UpdateItem).toBe(4);
+    expect(operations.Query).toBe(1);
     // The context: the conversation's keys from its keys-only index, then its turns in one batch.
-    expect(tally(seen.map((request) => request.operation)).BatchGetItem).toBe(1);
+    expect(operations.BatchGetItem).toBe(1);
     expect(turn.response.endStatus).toBe('completed');
   }, 60_000);
 });

@@ -4,6 +4,7 @@
  * is unavailable (stops would poll the flag) and a parked write fails the test.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDbConversationRepository } from '../../../adapters/dynamodb/conversation-repository';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbQuotaCounter } from '../../../adapters/dynamodb/quota-counter';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
@@ -61,6 +62,7 @@ export function oneServerChat(
   };
   return new ChatService({
     repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
+    conversations: new DynamoDbConversationRepository(db.doc, db.tableNames.ChatTable),
     model: new OpenAiModelClient({
       connectTimeoutMs: 1000,
       idleTimeoutMs: 2000,
