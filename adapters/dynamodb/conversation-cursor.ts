@@ -5,7 +5,7 @@
  * Decoding still trusts nothing: anything but a well-formed position is an invalid_request.
  */
 import type { ConversationPosition } from '../../domain/conversation';
-import { DomainError } from '../../domain/errors';
+import { decodeCursorRecord, invalidCursor } from './cursor';
 
 const MAX_CURSOR_LENGTH = 512;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -15,21 +15,8 @@ export function encodeConversationCursor(position: ConversationPosition): string
   return Buffer.from(JSON.stringify({ u: position.updatedAt, i: position.id }), 'utf8').toString('base64url');
 }
 
-const invalidCursor = () => new DomainError('invalid_request', 'The cursor is not valid for this query.');
-
 export function decodeConversationCursor(cursor: string): ConversationPosition {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
-    throw invalidCursor();
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidCursor();
-  const record = parsed as Record<string, unknown>;
-  if (Object.keys(record).some((key) => key !== 'u' && key !== 'i')) throw invalidCursor();
+  const record = decodeCursorRecord(cursor, MAX_CURSOR_LENGTH, ['u', 'i']);
   const { u, i } = record;
   if (typeof u !== 'string' || !ISO_INSTANT.test(u) || typeof i !== 'string' || !ID.test(i)) {
     throw invalidCursor();

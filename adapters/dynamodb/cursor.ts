@@ -25,17 +25,19 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify(plain), 'utf8').toString('base64url');
 }
 
-const invalidCursor = () => new DomainError('invalid_request', 'The cursor is not valid for this query.');
-
-const isKeyString = (value: unknown): value is string =>
-  typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES;
+export const invalidCursor = () =>
+  new DomainError('invalid_request', 'The cursor is not valid for this query.');
 
 /**
- * Decodes a cursor made by encodeCursor for this user and, when given, this conversation key.
- * Throws DomainError('invalid_request') for anything else.
+ * The JSON object a base64url cursor holds, with no key but `allowed`; anything else (too long, not
+ * base64url, not JSON, not an object, a foreign key) is an invalid_request. Values are the caller's to check.
  */
-export function decodeCursor(cursor: string, expected: { pk: string; conv?: string }): CursorKey {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+export function decodeCursorRecord(
+  cursor: string,
+  maxLength: number,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (cursor.length === 0 || cursor.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
     throw invalidCursor();
   }
   let parsed: unknown;
@@ -46,8 +48,20 @@ export function decodeCursor(cursor: string, expected: { pk: string; conv?: stri
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidCursor();
   const record = parsed as Record<string, unknown>;
-  const allowed = expected.conv === undefined ? ['pk', 'sk'] : ['pk', 'sk', 'conv'];
   if (Object.keys(record).some((key) => !allowed.includes(key))) throw invalidCursor();
+  return record;
+}
+
+const isKeyString = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES;
+
+/**
+ * Decodes a cursor made by encodeCursor for this user and, when given, this conversation key.
+ * Throws DomainError('invalid_request') for anything else.
+ */
+export function decodeCursor(cursor: string, expected: { pk: string; conv?: string }): CursorKey {
+  const allowed = expected.conv === undefined ? ['pk', 'sk'] : ['pk', 'sk', 'conv'];
+  const record = decodeCursorRecord(cursor, MAX_CURSOR_LENGTH, allowed);
   const { pk, sk, conv } = record;
   if (!isKeyString(pk) || pk !== expected.pk) throw invalidCursor();
   if (!isKeyString(sk) || !sk.startsWith(TURN_PREFIX) || sk.length === TURN_PREFIX.length) {
