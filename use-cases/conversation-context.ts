@@ -29,16 +29,29 @@ export function recordConversationTurn(
     });
 }
 
-/** The conversation's earlier turns for context, newest first; none for a conversation new to the table. */
+/**
+ * The conversation's earlier turns for context, newest first; none for a conversation new to the table.
+ * They are read beside the conversation's record, not after it: one round trip before the first token, not
+ * two. Only a prompt into a conversation that is gone (deleted, erased) reads turns it then discards.
+ */
 export async function contextTurns(
   deps: Pick<ChatDeps, 'repository' | 'config'>,
   turn: NewTurn,
-  activity: ConversationActivity | undefined,
+  recorded: Promise<ConversationActivity | undefined>,
 ): Promise<Turn[]> {
+  // Settled into a value at once: a read failing while the record is awaited is no unhandled rejection.
+  const page = deps.repository
+    .listTurns(turn.userId, {
+      limit: deps.config.contextTurnsToRead,
+      conversationId: turn.conversationId,
+    })
+    .then(
+      (found) => ({ turns: found.turns }),
+      (error: unknown) => ({ error }),
+    );
+  const activity = await recorded;
   if (!activity?.existed) return [];
-  const page = await deps.repository.listTurns(turn.userId, {
-    limit: deps.config.contextTurnsToRead,
-    conversationId: turn.conversationId,
-  });
-  return page.turns.filter((earlier) => earlier.createdAt >= activity.createdAt);
+  const read = await page;
+  if ('error' in read) throw read.error;
+  return read.turns.filter((earlier) => earlier.createdAt >= activity.createdAt);
 }

@@ -27,10 +27,10 @@ export async function openTurn(
   claim: Promise<void> = Promise.resolve(),
 ): Promise<ActiveTurn> {
   const { clock, config } = deps;
-  // A new conversation cannot have context: its record runs beside the upstream request. A named one must
-  // say first whether it still exists, and since when, before its turns may be read as context.
+  // A new conversation cannot have context: its record runs beside the upstream request. A named one's
+  // record says whether it still exists, and since when, before its turns (read meanwhile) become context.
   const recorded = recordConversationTurn(deps, turn);
-  const earlier = request.conversationId ? await contextTurns(deps, turn, await recorded) : [];
+  const earlier = request.conversationId ? await contextTurns(deps, turn, recorded) : [];
   const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
 
   const controller = new AbortController();
