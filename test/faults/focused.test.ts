@@ -321,6 +321,9 @@ describe('Idempotency-Key retries', () => {
     const prompt = uniquePrompt('failed reads');
     const key = `focused-read-${Date.now()}`;
     const conversationId = `conv-${Date.now()}`;
+    // A conversation with a turn already: only an existing conversation's turns are read as context.
+    const seed = await attemptFor(uniquePrompt('failed reads seed'), { conversationId });
+    expect(seed.status).toBe(200);
     // The key is claimed, then reading the conversation fails (every SDK attempt): the request fails
     // before any turn is written, and the client is told to try again.
     env.proxy.failNext({
