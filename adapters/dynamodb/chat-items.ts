@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { TurnStatus } from '../../contract/turn';
+import { ulid } from '../../domain/ids';
 import type { IdempotencyClaim, NewTurn, StoredTurnInput } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
@@ -40,6 +41,12 @@ export const CONVERSATION_INDEX = 'byConversation';
 export const INFLIGHT_INDEX = 'byInflight';
 
 export const turnSortKey = (id: string) => `${TURN_PREFIX}${id}`;
+/**
+ * The lowest TURN# key of the instant `epochMs` (a ulid of it with the lowest random part): every turn
+ * created earlier sorts below it, since turn ids are ulids.
+ */
+export const turnSortKeyBefore = (epochMs: number) =>
+  turnSortKey(`${ulid(Math.max(0, Math.floor(epochMs))).slice(0, 10)}0000000000000000`);
 export const storeClaimSortKey = (clientId: string) => `${STORE_PREFIX}${clientId}`;
 export const idempotencySortKey = (key: string) => `IDEM#${key}`;
 export const stopSortKey = (messageId: string) => `STOP#${messageId}`;

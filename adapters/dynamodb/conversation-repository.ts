@@ -22,7 +22,7 @@ import {
 } from '../../domain/conversation';
 import { DomainError } from '../../domain/errors';
 import type { ConversationActivity, ConversationRepository, ErasureMarks } from '../../domain/ports';
-import { deleteKeys, type ItemKey } from './batch-delete';
+import { deleteKeys, type ItemKey } from './batches';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
 import {
   CONVERSATION_PREFIX,

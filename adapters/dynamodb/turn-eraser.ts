@@ -1,6 +1,6 @@
 /**
  * Deletes turns for a conversation delete or an erase of everything: keys only, a page at a time, in
- * BatchWriteItem batches (batch-delete.ts), never a Scan. Only turns created before the scope's `before`
+ * BatchWriteItem batches (batches.ts), never a Scan. Only turns created before the scope's `before`
  * go: a conversation id reused after a delete, or a prompt sent after an erase, keeps its new turns.
  *
  * One conversation's turns are found on the byConversation index (its partition is `<user>#<id>`); the
@@ -8,24 +8,18 @@
  * claim would otherwise bring its erased turn back on a retry).
  */
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ulid } from '../../domain/ids';
 import type { EraseScope, TurnEraser } from '../../domain/ports';
-import { deleteKeys, type ItemKey } from './batch-delete';
+import { deleteKeys, type ItemKey } from './batches';
 import {
   CONVERSATION_INDEX,
   conversationKey,
   storeClaimSortKey,
   TURN_PREFIX,
-  turnSortKey,
+  turnSortKeyBefore,
 } from './chat-items';
 
 /** Keys read per Query: ten batches, so the deadline is checked every ~tenth of a second. */
 const KEYS_PER_PAGE = 250;
-
-/** The lowest TURN# key of the instant `before`: every turn created earlier sorts below it (ids are ULIDs). */
-export function turnKeyBound(before: string): string {
-  return turnSortKey(`${ulid(Math.max(0, Date.parse(before))).slice(0, 10)}0000000000000000`);
-}
 
 export class DynamoDbTurnEraser implements TurnEraser {
   constructor(
@@ -35,7 +29,7 @@ export class DynamoDbTurnEraser implements TurnEraser {
   ) {}
 
   async erase(scope: EraseScope, deadline: number): Promise<{ deleted: number; done: boolean }> {
-    const bound = turnKeyBound(scope.before);
+    const bound = turnSortKeyBefore(Date.parse(scope.before));
     const queries: QueryCommandInput[] =
       scope.conversationId === undefined
         ? [

@@ -6,7 +6,6 @@
  * 5xx errors propagate as the SDK's errors: the caller decides whether to buffer the write in SQS.
  */
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -16,10 +15,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../domain/errors';
-import { ulid } from '../../domain/ids';
 import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepository } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
+import { getItems } from './batches';
 import {
   CONVERSATION_INDEX,
   conversationKey,
@@ -36,6 +35,7 @@ import {
   type TurnItem,
   turnFromItem,
   turnSortKey,
+  turnSortKeyBefore,
   turnSortKeyOf,
 } from './chat-items';
 import { type CursorKey, decodeCursor, encodeCursor } from './cursor';
@@ -43,11 +43,6 @@ import { isConditionalCheckFailed } from './errors';
 
 /** Upper bound on a history page; the use case normally asks for far fewer. */
 const MAX_HISTORY_LIMIT = 1000;
-/** BatchGetItem's own limit of keys per request. */
-const BATCH_GET_MAX = 100;
-const BATCH_GET_ATTEMPTS = 6;
-const BATCH_GET_BACKOFF_MS = 20;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoDbTurnRepository implements TurnRepository {
   constructor(
@@ -169,7 +164,13 @@ export class DynamoDbTurnRepository implements TurnRepository {
 
     // The byConversation index holds keys only: its page is read from the table.
     const pageItems =
-      conv === undefined ? items.slice(0, limit) : await this.readItems(userId, items.slice(0, limit));
+      conv === undefined
+        ? items.slice(0, limit)
+        : await getItems(
+            this.doc,
+            this.tableName,
+            items.slice(0, limit).map((key) => ({ pk: userId, sk: turnSortKeyOf(key) })),
+          );
     const page = pageItems.map((item) => turnFromItem(item));
     for (const turn of page) {
       // Defence in depth: the key conditions already restrict the query to this user.
@@ -187,8 +188,7 @@ export class DynamoDbTurnRepository implements TurnRepository {
   }
 
   async listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]> {
-    // Sort keys are TURN#<ulid>; a ulid of the cut-off time with the lowest random part bounds them.
-    const bound = turnSortKey(`${ulid(Math.max(0, Math.floor(createdBefore))).slice(0, 10)}0000000000000000`);
+    const bound = turnSortKeyBefore(createdBefore);
     const found: NewTurn[] = [];
     for (let shard = 0; shard < INFLIGHT_SHARDS && found.length < limit; shard++) {
       let startKey: Record<string, unknown> | undefined;
@@ -222,36 +222,6 @@ export class DynamoDbTurnRepository implements TurnRepository {
       } while (startKey && found.length < limit);
     }
     return found;
-  }
-
-  /**
-   * The table items for index keys, in the keys' order. One BatchGetItem per 100 keys, eventually
-   * consistent like the index they came from (0.5 RRU per item under 4 KB); unprocessed keys are asked
-   * again after a short pause. A key whose item is gone meanwhile (a deletion) is skipped.
-   */
-  private async readItems(
-    userId: string,
-    keys: readonly Record<string, unknown>[],
-  ): Promise<Record<string, unknown>[]> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let start = 0; start < keys.length; start += BATCH_GET_MAX) {
-      let pending: Record<string, unknown>[] = keys
-        .slice(start, start + BATCH_GET_MAX)
-        .map((key) => ({ pk: userId, sk: turnSortKeyOf(key) }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= BATCH_GET_ATTEMPTS) throw new Error('BatchGetItem left keys unprocessed');
-        if (attempt > 0) await sleep(BATCH_GET_BACKOFF_MS * 2 ** (attempt - 1));
-        const output = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) found.set(String(item.sk), item);
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return keys.flatMap((key) => {
-      const item = found.get(turnSortKeyOf(key));
-      return item ? [item] : [];
-    });
   }
 
   private async getTurnItem(userId: string, sk: string): Promise<Turn | undefined> {
