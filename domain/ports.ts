@@ -96,6 +96,8 @@ export interface ConversationRepository {
     userId: string,
     query: { readonly limit: number; readonly cursor?: string },
   ): Promise<ConversationPage>;
+  /** Every conversation of the caller, newest activity first, from one read of them (an export). */
+  listAll(userId: string): Promise<Conversation[]>;
   /** Renames it; undefined when the caller has no such conversation. */
   rename(userId: string, conversationId: string, title: string): Promise<Conversation | undefined>;
   /** Deletes the conversation item (not its turns); false when there was none. */

@@ -35,24 +35,13 @@ function visiblePart(page: HistoryPage, erasure: Erasure | undefined): HistoryPa
 
 /** Turns per page of an export: each page is written out before the next is read. */
 export const EXPORT_PAGE_TURNS = 100;
-const EXPORT_CONVERSATIONS_PAGE = 1000;
 
 /** Every conversation of the caller, newest activity first (small items: read at once). */
-export async function allConversations(
+export function allConversations(
   conversations: ConversationRepository,
   caller: Caller,
 ): Promise<Conversation[]> {
-  const all: Conversation[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await conversations.list(caller.userId, {
-      limit: EXPORT_CONVERSATIONS_PAGE,
-      ...(cursor ? { cursor } : {}),
-    });
-    all.push(...page.conversations);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
+  return conversations.listAll(caller.userId);
 }
 
 /** The caller's whole visible history, newest first, a page at a time (GET /chat/export streams it). */

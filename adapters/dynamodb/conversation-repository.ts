@@ -15,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  byActivityDescending,
   type Conversation,
   type ConversationPage,
   type Erasure,
@@ -72,6 +73,12 @@ export class DynamoDbConversationRepository implements ConversationRepository {
       conversations: page.conversations,
       ...(page.last ? { nextCursor: encodeConversationCursor(page.last) } : {}),
     };
+  }
+
+  async listAll(userId: string): Promise<Conversation[]> {
+    return (await this.queryConversationItems(userId))
+      .map((item) => conversationFromItem(item))
+      .sort(byActivityDescending);
   }
 
   async rename(userId: string, conversationId: string, title: string): Promise<Conversation | undefined> {
