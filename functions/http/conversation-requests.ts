@@ -5,9 +5,9 @@
 import { MAX_CONVERSATION_TITLE_CHARS } from '../../contract/http-api';
 import { collapseWhitespace } from '../../domain/conversation';
 import { invalidRequest } from '../../domain/errors';
+// The same ids POST /chat accepts as `conversation_id`.
+import { CLIENT_ID_PATTERN, parsePageQuery } from './requests';
 
-/** The same ids POST /chat accepts as `conversation_id` (requests.ts). */
-const CONVERSATION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const CONVERSATION_PATH = /^\/chat\/conversations\/([^/]*)$/;
 
 export const CONVERSATIONS_DEFAULT_LIMIT = 50;
@@ -17,7 +17,7 @@ const MAX_CURSOR_CHARS = 512;
 /** The `{id}` of /chat/conversations/{id}. */
 export function parseConversationPath(rawPath: string): string {
   const id = CONVERSATION_PATH.exec(rawPath)?.[1];
-  if (id === undefined || !CONVERSATION_ID.test(id)) {
+  if (id === undefined || !CLIENT_ID_PATTERN.test(id)) {
     throw invalidRequest('The conversation id must be 1-128 characters of letters, digits, "_" or "-".');
   }
   return id;
@@ -43,17 +43,9 @@ export function parseConversationListQuery(query: Readonly<Record<string, string
   readonly limit: number;
   readonly cursor?: string;
 } {
-  let limit = CONVERSATIONS_DEFAULT_LIMIT;
-  if (query.limit !== undefined) {
-    if (!/^\d{1,4}$/.test(query.limit)) throw invalidRequest('"limit" must be a whole number.');
-    limit = Number(query.limit);
-    if (limit < 1 || limit > CONVERSATIONS_MAX_LIMIT) {
-      throw invalidRequest(`"limit" must be between 1 and ${CONVERSATIONS_MAX_LIMIT}.`);
-    }
-  }
-  const cursor = query.cursor;
-  if (cursor !== undefined && (cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) {
-    throw invalidRequest('"cursor" is not valid.');
-  }
-  return { limit, ...(cursor ? { cursor } : {}) };
+  return parsePageQuery(query, {
+    defaultLimit: CONVERSATIONS_DEFAULT_LIMIT,
+    maxLimit: CONVERSATIONS_MAX_LIMIT,
+    maxCursorChars: MAX_CURSOR_CHARS,
+  });
 }

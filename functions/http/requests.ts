@@ -8,7 +8,7 @@ import { invalidRequest } from '../../domain/errors';
 import { type HttpEvent, header, parseJsonBody, query } from './event';
 
 /** Identifiers the client may supply (conversation ids, store ids, idempotency keys). */
-const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The `Idempotency-Key` header: optional, and when present 1-128 safe characters (UUIDs fit). */
 export function parseIdempotencyKey(value: string | undefined): string | undefined {
@@ -131,20 +131,33 @@ export function parseStopRequest(body: unknown): { messageId: string } {
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 100;
 
-/** GET /chat/history query string. */
-export function parseHistoryRequest(query: Readonly<Record<string, string | undefined>>): HistoryRequest {
-  let limit = HISTORY_DEFAULT_LIMIT;
+/** A paged GET's `limit` (1 to `maxLimit`, default `defaultLimit`) and opaque `cursor` (checked by its decoder). */
+export function parsePageQuery(
+  query: Readonly<Record<string, string | undefined>>,
+  bounds: { readonly defaultLimit: number; readonly maxLimit: number; readonly maxCursorChars: number },
+): { readonly limit: number; readonly cursor?: string } {
+  let limit = bounds.defaultLimit;
   if (query.limit !== undefined) {
     if (!/^\d{1,4}$/.test(query.limit)) throw invalidRequest('"limit" must be a whole number.');
     limit = Number(query.limit);
-    if (limit < 1 || limit > HISTORY_MAX_LIMIT) {
-      throw invalidRequest(`"limit" must be between 1 and ${HISTORY_MAX_LIMIT}.`);
+    if (limit < 1 || limit > bounds.maxLimit) {
+      throw invalidRequest(`"limit" must be between 1 and ${bounds.maxLimit}.`);
     }
   }
   const cursor = query.cursor;
-  if (cursor !== undefined && (cursor.length === 0 || cursor.length > 2048)) {
+  if (cursor !== undefined && (cursor.length === 0 || cursor.length > bounds.maxCursorChars)) {
     throw invalidRequest('"cursor" is not valid.');
   }
+  return { limit, ...(cursor ? { cursor } : {}) };
+}
+
+/** GET /chat/history query string. */
+export function parseHistoryRequest(query: Readonly<Record<string, string | undefined>>): HistoryRequest {
+  const { limit, cursor } = parsePageQuery(query, {
+    defaultLimit: HISTORY_DEFAULT_LIMIT,
+    maxLimit: HISTORY_MAX_LIMIT,
+    maxCursorChars: 2048,
+  });
   const conversationId = optionalClientId(query, 'conversation_id');
   return { limit, ...(cursor ? { cursor } : {}), ...(conversationId ? { conversationId } : {}) };
 }
