@@ -20,7 +20,7 @@ export async function storeTurn(
   clock: Clock,
   caller: Caller,
   request: StoreRequest,
-): Promise<{ id: string; created: boolean; conversationId: string; createdAt: string }> {
+): Promise<{ id: string; turnId: string; created: boolean; conversationId: string; createdAt: string }> {
   const at = request.timestamp ?? clock.now();
   const turnId = ulid(at);
   const id = request.id ?? turnId;
@@ -36,5 +36,5 @@ export async function storeTurn(
     assistantResponse: request.assistantResponse,
     createdAt,
   });
-  return { id, created: result === 'created', conversationId, createdAt };
+  return { id, turnId, created: result === 'created', conversationId, createdAt };
 }

@@ -68,6 +68,8 @@ export interface TurnRepository {
   getTurn(userId: string, id: string): Promise<Turn | undefined>;
   /** The caller's turns newest first. Throws invalid_request for a cursor that is not the caller's. */
   listTurns(userId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** The caller's turns of these ids, in their order, eventually consistent; a gone one is left out. */
+  readTurns(userId: string, ids: readonly string[]): Promise<Turn[]>;
   /** Turns still in_progress that were created before `createdBefore` (epoch ms), any user: the sweeper's work. */
   listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]>;
 }
@@ -77,7 +79,15 @@ export type ConversationActivity =
   /** New, or deleted or erased since: no earlier turn of it may be context. */
   | { readonly existed: false }
   /** Only its turns created since `createdAt` are its own (an id reused after a delete is a new one). */
-  | { readonly existed: true; readonly createdAt: string };
+  | {
+      readonly existed: true;
+      readonly createdAt: string;
+      /**
+       * Ids of its newest turns before this one, newest first, as its item keeps them; absent on an item
+       * written before it kept them (then an index Query finds them).
+       */
+      readonly recentTurnIds?: readonly string[];
+    };
 
 /** The conversation items of the chat table (adapters/dynamodb/conversation-repository.ts), one per conversation. */
 export interface ConversationRepository {
@@ -90,6 +100,7 @@ export interface ConversationRepository {
     conversationId: string,
     title: string,
     at: string,
+    turnId: string,
   ): Promise<ConversationActivity>;
   /** The caller's conversations, newest activity first. Throws invalid_request for a cursor not the caller's. */
   list(

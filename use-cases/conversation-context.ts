@@ -1,8 +1,8 @@
 /**
  * A turn's conversation on POST /chat's path: one small write at the turn's start records the turn on
- * its conversation item and says whether the conversation existed before. Only then are its earlier turns
- * read as context, and only those since it was created: a deleted or erased conversation's turns (still
- * being deleted, or reused by its id) are never context, and a new conversation costs no context read.
+ * its conversation item, says whether the conversation existed before and names its newest turns. Only
+ * then are those read as context, and only those since it was created: a deleted or erased conversation's
+ * turns (still being deleted, or reused by its id) are never context, and a new conversation costs no read.
  */
 import { titleFromPrompt } from '../domain/conversation';
 import { errorName } from '../domain/errors';
@@ -19,7 +19,7 @@ export function recordConversationTurn(
   turn: NewTurn,
 ): Promise<ConversationActivity | undefined> {
   return deps.conversations
-    .recordTurn(turn.userId, turn.conversationId, titleFromPrompt(turn.userMessage), turn.createdAt)
+    .recordTurn(turn.userId, turn.conversationId, titleFromPrompt(turn.userMessage), turn.createdAt, turn.id)
     .catch((error: unknown) => {
       deps.log.warn('conversation record failed; answering without context', {
         message_id: turn.id,
@@ -31,27 +31,24 @@ export function recordConversationTurn(
 
 /**
  * The conversation's earlier turns for context, newest first; none for a conversation new to the table.
- * They are read beside the conversation's record, not after it: one round trip before the first token, not
- * two. Only a prompt into a conversation that is gone (deleted, erased) reads turns it then discards.
+ * They are read after the record, which names them: two round trips before the first token, for one
+ * request less per turn than an index Query beside the record (bench/cost's lever row).
  */
 export async function contextTurns(
   deps: Pick<ChatDeps, 'repository' | 'config'>,
   turn: NewTurn,
   recorded: Promise<ConversationActivity | undefined>,
 ): Promise<Turn[]> {
-  // Settled into a value at once: a read failing while the record is awaited is no unhandled rejection.
-  const page = deps.repository
-    .listTurns(turn.userId, {
-      limit: deps.config.contextTurnsToRead,
-      conversationId: turn.conversationId,
-    })
-    .then(
-      (found) => ({ turns: found.turns }),
-      (error: unknown) => ({ error }),
-    );
   const activity = await recorded;
   if (!activity?.existed) return [];
-  const read = await page;
-  if ('error' in read) throw read.error;
-  return read.turns.filter((earlier) => earlier.createdAt >= activity.createdAt);
+  const limit = deps.config.contextTurnsToRead;
+  // The conversation item names its newest turns: one BatchGetItem, no index Query. An item from before it
+  // kept them is read through the byConversation index.
+  const earlier = activity.recentTurnIds
+    ? await deps.repository.readTurns(
+        turn.userId,
+        activity.recentTurnIds.filter((id) => id !== turn.id).slice(0, limit),
+      )
+    : (await deps.repository.listTurns(turn.userId, { limit, conversationId: turn.conversationId })).turns;
+  return earlier.filter((found) => found.createdAt >= activity.createdAt);
 }

@@ -57,6 +57,7 @@ export async function storeWithinQuota(
           stored.conversationId,
           titleFromPrompt(request.userMessage),
           stored.createdAt,
+          stored.turnId,
         )
         .catch((error: unknown) => {
           deps.log.warn('conversation record of a stored turn failed', { error: errorName(error) });

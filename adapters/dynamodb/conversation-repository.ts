@@ -32,7 +32,10 @@ import {
   ERASE_SORT_KEY,
   eraseMarkItem,
   erasureFromItem,
+  RECENT_TURNS_KEPT,
+  recentTurnIdsOf,
   recordTurnUpdate,
+  trimRecentUpdate,
 } from './conversation-items';
 import { isConditionalCheckFailed } from './errors';
 
@@ -50,16 +53,32 @@ export class DynamoDbConversationRepository implements ConversationRepository {
     conversationId: string,
     title: string,
     at: string,
+    turnId: string,
   ): Promise<ConversationActivity> {
     const output = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        ...recordTurnUpdate(userId, conversationId, title, at),
+        ...recordTurnUpdate(userId, conversationId, title, at, turnId),
       }),
     );
     const before = output.Attributes;
     const createdAt = before?.created_at;
-    return typeof createdAt === 'string' ? { existed: true, createdAt } : { existed: false };
+    const recent = recentTurnIdsOf(before);
+    if (recent && recent.length + 1 > RECENT_TURNS_KEPT) {
+      // Off the turn's path; if it is lost or loses a race, the next turn's start trims instead.
+      void this.doc
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            ...trimRecentUpdate(userId, conversationId, [...recent, turnId]),
+          }),
+        )
+        .catch(() => undefined);
+    }
+    if (typeof createdAt !== 'string') return { existed: false };
+    return recent
+      ? { existed: true, createdAt, recentTurnIds: [...recent].sort().reverse() }
+      : { existed: true, createdAt };
   }
 
   async list(userId: string, query: { limit: number; cursor?: string }): Promise<ConversationPage> {

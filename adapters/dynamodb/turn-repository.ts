@@ -187,6 +187,15 @@ export class DynamoDbTurnRepository implements TurnRepository {
     };
   }
 
+  async readTurns(userId: string, ids: readonly string[]): Promise<Turn[]> {
+    const items = await getItems(
+      this.doc,
+      this.tableName,
+      ids.map((id) => ({ pk: userId, sk: turnSortKey(id) })),
+    );
+    return items.map((item) => turnFromItem(item)).filter((turn) => turn.userId === userId);
+  }
+
   async listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]> {
     const bound = turnSortKeyBefore(createdBefore);
     const found: NewTurn[] = [];

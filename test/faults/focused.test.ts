@@ -324,12 +324,12 @@ describe('Idempotency-Key retries', () => {
     // A conversation with a turn already: only an existing conversation's turns are read as context.
     const seed = await attemptFor(uniquePrompt('failed reads seed'), { conversationId });
     expect(seed.status).toBe(200);
-    // The key is claimed, then reading the conversation fails (every SDK attempt): the request fails
-    // before any turn is written, and the client is told to try again.
+    // The key is claimed, then reading the conversation's earlier turns fails (every SDK attempt): the
+    // request fails before any turn is written, and the client is told to try again.
     env.proxy.failNext({
       kind: 'serverError',
-      operation: 'Query',
-      bodyIncludes: 'byConversation',
+      operation: 'BatchGetItem',
+      bodyIncludes: 'TURN#',
       count: SDK_ATTEMPTS,
     });
     const first = await attemptFor(prompt, { key, conversationId });

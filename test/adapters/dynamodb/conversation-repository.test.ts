@@ -2,12 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECENT_TURNS_AFTER_TRIM, RECENT_TURNS_KEPT } from '../../../adapters/dynamodb/conversation-items';
 import {
   DynamoDbConversationRepository,
   DynamoDbErasureMarks,
 } from '../../../adapters/dynamodb/conversation-repository';
 import { DynamoDbTurnEraser } from '../../../adapters/dynamodb/turn-eraser';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
+import { ulid } from '../../../domain/ids';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 import { expectDomainError, newTurn, nextTime, outcome, storeInput } from './turn-fixtures';
 
@@ -59,18 +61,41 @@ describe('recordTurn', () => {
     const user = randomUUID();
     const first = at();
     const second = at();
+    const [firstId, secondId] = [ulid(1), ulid(2)];
 
     // Act
-    const created = await conversations.recordTurn(user, 'c1', 'First title', first);
-    const advanced = await conversations.recordTurn(user, 'c1', 'Second prompt', second);
+    const created = await conversations.recordTurn(user, 'c1', 'First title', first, firstId);
+    const advanced = await conversations.recordTurn(user, 'c1', 'Second prompt', second, secondId);
 
     // Assess
     expect(created).toEqual({ existed: false });
-    expect(advanced).toEqual({ existed: true, createdAt: first });
+    expect(advanced).toEqual({ existed: true, createdAt: first, recentTurnIds: [firstId] });
     const page = await conversations.list(user, { limit: 10 });
     expect(page.conversations).toEqual([
       { id: 'c1', title: 'First title', createdAt: first, updatedAt: second, turns: 2 },
     ]);
+  });
+});
+
+describe('recent turn ids', () => {
+  it('keeps the newest ids, newest first, and trims the list back once it grows past what it keeps', async () => {
+    // Prepare
+    const user = randomUUID();
+    const ids = Array.from({ length: RECENT_TURNS_KEPT + 1 }, (_, n) => ulid(1_000 + n));
+
+    // Act
+    let last: Awaited<ReturnType<typeof conversations.recordTurn>> | undefined;
+    for (const id of ids) last = await conversations.recordTurn(user, 'long', 'Long', at(), id);
+    // The trim runs off the turn's path: the next start sees its result.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await conversations.recordTurn(user, 'long', 'Long', at(), ulid(5_000));
+
+    // Assess
+    expect(last).toMatchObject({ existed: true, recentTurnIds: ids.slice(0, -1).reverse() });
+    expect(after).toMatchObject({
+      existed: true,
+      recentTurnIds: ids.slice(-RECENT_TURNS_AFTER_TRIM).reverse(),
+    });
   });
 });
 
@@ -79,9 +104,10 @@ describe('list', () => {
     // Prepare
     const user = randomUUID();
     const other = randomUUID();
-    for (const id of ['a', 'b', 'c', 'd', 'e']) await conversations.recordTurn(user, id, id, at());
-    await conversations.recordTurn(user, 'b', 'b', at());
-    await conversations.recordTurn(other, 'x', 'x', at());
+    for (const id of ['a', 'b', 'c', 'd', 'e'])
+      await conversations.recordTurn(user, id, id, at(), ulid(Date.now()));
+    await conversations.recordTurn(user, 'b', 'b', at(), ulid(Date.now()));
+    await conversations.recordTurn(other, 'x', 'x', at(), ulid(Date.now()));
 
     // Act
     const first = await conversations.list(user, { limit: 2 });
@@ -103,7 +129,7 @@ describe('rename and remove', () => {
     const alice = randomUUID();
     const bob = randomUUID();
     const started = at();
-    await conversations.recordTurn(alice, 'mine', 'Old', started);
+    await conversations.recordTurn(alice, 'mine', 'Old', started, ulid(Date.now()));
 
     // Act
     const renamed = await conversations.rename(alice, 'mine', 'New title');
@@ -147,7 +173,7 @@ describe('the turn eraser', () => {
     const user = randomUUID();
     await finishedTurns(user, 'a', 30);
     await turns.storeTurn(storeInput(user));
-    await conversations.recordTurn(user, 'a', 'a', at());
+    await conversations.recordTurn(user, 'a', 'a', at(), ulid(Date.now()));
     const before = at();
     await finishedTurns(user, 'after', 1);
 

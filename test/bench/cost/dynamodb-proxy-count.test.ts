@@ -81,17 +81,17 @@ describe('the cost model counts DynamoDB requests', () => {
       tally(seen.map((request) => request.operation)),
     );
     expect(modelled.requests).toBe(seen.length);
-    // A real turn: the key claim, the context, the start and final writes (and the admission view,
+    // A real turn: the key claim, the context batch, the start and final writes (and the admission view,
     // unless this container's cached one is still fresh).
     expect(Object.keys(tally(seen.map((request) => request.operation))).sort()).toEqual(
-      expect.arrayContaining(['PutItem', 'Query', 'UpdateItem']),
+      expect.arrayContaining(['BatchGetItem', 'PutItem', 'UpdateItem']),
     );
     // The quota's grant and its stream slot's release are counted too, beside the turn's final write, and
     // the turn's record on its conversation item (which says the conversation exists, so context is read).
     const operations = tally(seen.map((request) => request.operation));
     expect(operations.UpdateItem).toBe(4);
-    expect(operations.Query).toBe(1);
-    // The context: the conversation's keys from its keys-only index, then its turns in one batch.
+    // The context: the turn ids its conversation item returned, read in one batch (no index Query).
+    expect(operations.Query).toBeUndefined();
     expect(operations.BatchGetItem).toBe(1);
     expect(turn.response.endStatus).toBe('completed');
   }, 60_000);
