@@ -32,23 +32,19 @@ export function recordConversationTurn(
 /**
  * The conversation's earlier turns for context, newest first; none for a conversation new to the table.
  * They are read after the record, which names them: two round trips before the first token, for one
- * request less per turn than an index Query beside the record (bench/cost's lever row).
+ * request less per turn than an index Query beside the record.
  */
 export async function contextTurns(
   deps: Pick<ChatDeps, 'repository' | 'config'>,
   turn: NewTurn,
-  recorded: Promise<ConversationActivity | undefined>,
+  activity: ConversationActivity | undefined,
 ): Promise<Turn[]> {
-  const activity = await recorded;
   if (!activity?.existed) return [];
   const limit = deps.config.contextTurnsToRead;
   // The conversation item names its newest turns: one BatchGetItem, no index Query. An item from before it
   // kept them is read through the byConversation index.
   const earlier = activity.recentTurnIds
-    ? await deps.repository.readTurns(
-        turn.userId,
-        activity.recentTurnIds.filter((id) => id !== turn.id).slice(0, limit),
-      )
+    ? await deps.repository.readTurns(turn.userId, activity.recentTurnIds.slice(0, limit))
     : (await deps.repository.listTurns(turn.userId, { limit, conversationId: turn.conversationId })).turns;
   return earlier.filter((found) => found.createdAt >= activity.createdAt);
 }

@@ -28,9 +28,9 @@ export async function openTurn(
 ): Promise<ActiveTurn> {
   const { clock, config } = deps;
   // A new conversation cannot have context: its record runs beside the upstream request. A named one's
-  // record says whether it still exists, and since when, before its turns (read meanwhile) become context.
+  // record says whether it still exists, since when, and which turns are its newest: those are the context.
   const recorded = recordConversationTurn(deps, turn);
-  const earlier = request.conversationId ? await contextTurns(deps, turn, recorded) : [];
+  const earlier = request.conversationId ? await contextTurns(deps, turn, await recorded) : [];
   const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
 
   const controller = new AbortController();

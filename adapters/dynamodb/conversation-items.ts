@@ -20,7 +20,8 @@ export const conversationSortKey = (conversationId: string) => `${CONVERSATION_P
 /**
  * Turn ids a conversation item keeps: 20 for context (CONTEXT_TURNS_TO_READ's default) and room for 4
  * more, so a long conversation pays one trimming write every 4 turns, not every turn. 24 ids of 27 bytes
- * and a title of up to 100 keep the item under 1 KB, one write unit.
+ * and a prompt-made title (60 characters) keep the item under 1 KB, one write unit; a title renamed to
+ * the 200-character maximum can push a long conversation's item past it (2 WRU per turn there).
  */
 export const RECENT_TURNS_KEPT = 24;
 export const RECENT_TURNS_AFTER_TRIM = 20;
