@@ -36,6 +36,8 @@ beforeAll(async () => {
       PREMIUM_RETRY_AFTER_SECONDS: '1',
       PREMIUM_ADMISSION_WAIT_MS: '0',
       FREE_RETRY_AFTER_BASE_SECONDS: '1',
+      // A key's tier change reaches it within this long (60 s on AWS).
+      API_KEY_CACHE_SECONDS: '2',
     },
   });
   await createCognitoUser(
@@ -117,6 +119,31 @@ describe('free-tier quotas through /v1 (must show 4)', () => {
     // And POST /chat is refused the same.
     expect((await postChat(carol, { prompt: 'five' })).status).toBe(429);
   });
+});
+
+describe('an API key’s tier', () => {
+  it('is its owner’s, and follows `npm run users` within the key cache period', async () => {
+    // Prepare
+    const created = await fetch(`${stack.url}/chat/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob}` },
+    });
+    const { key } = (await created.json()) as { key: string };
+    const keyed = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+
+    // Act
+    const asPremium = await keyed.chat.completions.create(ask('as premium')).withResponse();
+    const demoted = await runFleetCli(['free', 'bob@example.com'], { DATA_DIR: dataDir }, 'users.ts');
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    const asFree = await keyed.chat.completions.create(ask('as free')).withResponse();
+    const promoted = await runFleetCli(['premium', 'bob@example.com'], { DATA_DIR: dataDir }, 'users.ts');
+
+    // Assess: premium's window, then free's (3 prompts), and the command says the key follows.
+    expect(asPremium.response.headers.get('x-ratelimit-limit-requests')).toBe('500');
+    expect(demoted.stdout).toContain('Their 1 API key acts with the new tier within a minute.');
+    expect(asFree.response.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(promoted.code).toBe(0);
+  }, 60_000);
 });
 
 describe('overload through /v1', () => {
