@@ -14,9 +14,11 @@ import {
   ListUsersCommand,
   ListUsersInGroupCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { chatTable } from '../lib/resources';
 import { CognitoError, cognitoCall } from '../local/emulators/cognito';
 import { stringFromEnv } from '../local/env';
 import { isProcessAlive, readStackFile, stackFilePath } from '../local/stack-file';
+import type { ChatTableLocation } from './user-keys';
 
 /** The command could not be done: exit code 1. */
 export class Failure extends Error {}
@@ -36,6 +38,8 @@ export interface UserDirectory {
   /** For messages: "user pool X in eu-west-1", or "the local stack's user pool (endpoint, data in …)". */
   readonly where: string;
   readonly local: boolean;
+  /** The chat table, whose API keys carry their owner's tier; absent when unknown (CHAT_TABLE_NAME unset on AWS). */
+  readonly chatTable?: ChatTableLocation;
   call<T>(operation: string, input: Record<string, unknown>): Promise<T>;
   close(): void;
 }
@@ -58,10 +62,12 @@ export async function openDirectory(
   env: NodeJS.ProcessEnv,
 ): Promise<UserDirectory> {
   const awsPool = userPoolId ?? (env[USER_POOL_ENV]?.trim() || undefined);
-  return awsPool === undefined ? openLocal(env) : openAws(awsPool);
+  return awsPool === undefined
+    ? openLocal(env)
+    : openAws(awsPool, env[chatTable.envVar]?.trim() || undefined);
 }
 
-async function openAws(userPoolId: string): Promise<UserDirectory> {
+async function openAws(userPoolId: string, chatTableName: string | undefined): Promise<UserDirectory> {
   const client = new CognitoIdentityProviderClient({});
   const region = await client.config.region().catch(() => undefined);
   if (!region) {
@@ -72,6 +78,7 @@ async function openAws(userPoolId: string): Promise<UserDirectory> {
     userPoolId,
     where: `user pool ${userPoolId} in ${region}`,
     local: false,
+    ...(chatTableName ? { chatTable: { tableName: chatTableName } } : {}),
     async call<T>(operation: string, input: Record<string, unknown>): Promise<T> {
       const Command = COMMANDS[operation];
       if (Command === undefined) throw new Error(`No Cognito command ${operation}`);
@@ -113,10 +120,12 @@ async function openLocal(env: NodeJS.ProcessEnv): Promise<UserDirectory> {
     throw new Failure(`${path} names no user pool (a stack started before \`npm run users\`): restart it.`);
   }
   const { endpoint, userPoolId } = stack.cognito;
+  const chatTableName = stack.tables[chatTable.envVar];
   return {
     userPoolId,
     where: `the local stack's user pool (${endpoint}, data in ${dataDir})`,
     local: true,
+    ...(chatTableName ? { chatTable: { tableName: chatTableName, endpoint: stack.dynamoEndpoint } } : {}),
     async call<T>(operation: string, input: Record<string, unknown>): Promise<T> {
       try {
         return await cognitoCall<T>(endpoint, operation, input);

@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { PREMIUM_GROUP } from '../lib/resources';
 import { DirectoryError, Failure, openDirectory, USER_POOL_ENV, type UserDirectory } from './user-directory';
+import { retierApiKeys } from './user-keys';
 
 const MAX_LISTED = 1000;
 
@@ -91,7 +92,14 @@ async function setTier(directory: UserDirectory, email: string, premium: boolean
     ...input,
     GroupName: PREMIUM_GROUP,
   });
-  return `${email} is now ${premium ? 'premium' : 'free'} in ${directory.where}.\nIt takes effect at their next ID token: within the hour, or at once when they log out and in.`;
+  const done = `${email} is now ${premium ? 'premium' : 'free'} in ${directory.where}.\nIt takes effect at their next ID token: within the hour, or at once when they log out and in.`;
+  // Their API keys carry the tier themselves: re-tiered here, they act with the new one within a minute.
+  const sub = found.UserAttributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+  if (!directory.chatTable || !sub) {
+    return `${done}\nTheir API keys keep the old tier until they next call /chat/keys (set CHAT_TABLE_NAME to re-tier them now).`;
+  }
+  const keys = await retierApiKeys(directory.chatTable, sub, premium ? 'premium' : 'free');
+  return `${done}\nTheir ${keys} API key${keys === 1 ? '' : 's'} act${keys === 1 ? 's' : ''} with the new tier within a minute.`;
 }
 
 async function list(directory: UserDirectory, json: boolean): Promise<string> {

@@ -3,8 +3,15 @@
  * the HTTP adapter's job: functions/http/requests.ts.
  */
 
+import type { ChatMessage } from './turn';
+
 export interface ChatRequest {
   readonly prompt: string;
+  /**
+   * The client's own earlier messages (the OpenAI protocol sends the whole list): sent as the context
+   * instead of the conversation's stored turns, which are then not read. Absent on POST /chat.
+   */
+  readonly history?: readonly ChatMessage[];
   readonly stream: boolean;
   readonly conversationId?: string;
   /** How many times the client already retried after a 503 (`x-retry-attempt`); drives its backoff. */

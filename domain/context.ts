@@ -79,6 +79,11 @@ export interface Context {
    * the oldest turn of its own prompt is not among the turns read).
    */
   readonly tokensBeforePrompt?: number;
+  /**
+   * The client sent the earlier messages (ChatRequest.history): the server's counts then cover text that
+   * is not the conversation's stored turns, so the turn keeps no `contextFrom` and later turns estimate it.
+   */
+  readonly fromClient?: boolean;
 }
 
 /**
@@ -156,4 +161,18 @@ export function messageTokensOf(
   if (context.tokensBeforePrompt === undefined || !usage || !isCount(usage.promptTokens)) return undefined;
   const own = usage.promptTokens - context.tokensBeforePrompt;
   return isCount(own) && own < estimateTokens(message) ? own : undefined;
+}
+
+/**
+ * The messages sent when the client supplied its own earlier messages (the OpenAI protocol): those, as
+ * sent, then the new prompt. Nothing stored is added on top, and the budget is the client's business.
+ */
+export function clientContext(history: readonly ChatMessage[], prompt: string): Context {
+  return {
+    messages: [...history, { role: 'user', content: prompt }],
+    contextTurns: 0,
+    contextTokens: 0,
+    estimatedTurns: 0,
+    fromClient: true,
+  };
 }

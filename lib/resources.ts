@@ -45,6 +45,9 @@ export interface TableDefinition {
  * `CONV#<conversation id>` holds a conversation's title and activity, `ERASE` the user's last erase of
  * everything (adapters/dynamodb/conversation-items.ts). Conversations are listed by a Query of the user's
  * partition, not an index: an index sorted by activity would cost two more writes every turn.
+ * API keys: `APIKEY#<key id>` in the owner's partition (what GET /chat/keys lists) and one lookup item
+ * `APIKEYHASH#<sha256 of the key>` in a partition of its own, read by hash when a key authenticates
+ * (adapters/dynamodb/api-key-items.ts): no index, so a key costs nothing on the tables' other writes.
  */
 export const chatTable = {
   id: 'ChatTable',
@@ -260,6 +263,60 @@ export const routes = [
     memoryMb: 256,
     tables: { ChatTable: 'readWrite' },
     queues: ['TurnWritesQueue'],
+  },
+  {
+    // The OpenAI-compatible front door: POST /chat's pipeline (the same use cases, quotas, admission and
+    // turns) in the chat-completions wire format (functions/http/openai/), so it is sized like PostChat.
+    id: 'PostChatCompletions',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    entry: 'functions/post-chat-completions.ts',
+    streaming: true,
+    timeoutSeconds: 300,
+    memoryMb: 128,
+    // readWrite: the turn, and an API key's last use (functions/http/api-key-auth.ts).
+    tables: { ChatTable: 'readWrite', FleetTable: 'read' },
+    queues: ['TurnWritesQueue'],
+    stopInboxes: 'own',
+    reachesFleet: true,
+  },
+  {
+    id: 'ListModels',
+    method: 'GET',
+    path: '/v1/models',
+    entry: 'functions/list-models.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    // An API key's owner and its last use.
+    tables: { ChatTable: 'readWrite' },
+    queues: [],
+  },
+  {
+    // API keys for clients that cannot log in to Cognito: create (POST), list (GET), revoke (DELETE {id}).
+    id: 'ManageKeys',
+    method: 'POST',
+    methods: ['POST', 'GET', 'DELETE'],
+    path: '/chat/keys',
+    extraPaths: ['/chat/keys/*'],
+    entry: 'functions/manage-keys.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: { ChatTable: 'readWrite' },
+    queues: [],
+  },
+  {
+    // The API described (OpenAPI 3.1), built from contract/openapi/; no caller is needed to read it.
+    id: 'GetOpenApi',
+    method: 'GET',
+    path: '/openapi.json',
+    entry: 'functions/get-openapi.ts',
+    streaming: false,
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    tables: {},
+    queues: [],
   },
   {
     id: 'PostStop',

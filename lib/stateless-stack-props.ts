@@ -70,7 +70,13 @@ export const TARGETS_PER_RULE = 5;
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** Request headers the browser sends; response headers it must be able to read. */
-export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-retry-attempt'];
+export const CORS_ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'idempotency-key',
+  'x-retry-attempt',
+  'x-conversation-id',
+];
 export const CORS_EXPOSED_HEADERS = [
   'x-message-id',
   'retry-after',

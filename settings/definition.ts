@@ -5,6 +5,9 @@ import type { Parser } from './parsers';
 /** A function of lib/resources.ts, by id. */
 export type FunctionId = (typeof routes)[number]['id'] | (typeof backgroundFunctions)[number]['id'];
 
+/** The functions that run a chat turn: POST /chat and its OpenAI-protocol twin read the same settings. */
+export const CHAT_READERS = ['PostChat', 'PostChatCompletions'] as const satisfies readonly FunctionId[];
+
 export const ADMISSION_POLICIES = ['load_based', 'static_reservation', 'admit_all'] as const;
 export type AdmissionPolicyKind = (typeof ADMISSION_POLICIES)[number];
 
@@ -41,6 +44,7 @@ export interface Settings {
   readonly stopPollMs: number;
   readonly interruptedAfterSeconds: number;
   readonly modelId: string;
+  readonly apiKeyCacheSeconds: number;
   readonly quotaWindowSeconds: number;
   readonly freePromptsPerWindow: number;
   readonly premiumPromptsPerWindow: number;

@@ -10,7 +10,7 @@ import {
   stopInboxes,
   turnWritesQueue,
 } from '../lib/resources';
-import type { FunctionId, SettingsTable } from './definition';
+import { CHAT_READERS, type FunctionId, type SettingsTable } from './definition';
 import { text } from './parsers';
 
 export const DEFAULT_SERVICE_NAME = 'chat';
@@ -43,7 +43,9 @@ export function deploymentSettings(readers: {
       parse: text,
       doc: 'the chat table (`bindTable`)',
       readBy: [
-        'PostChat',
+        ...CHAT_READERS,
+        'ListModels',
+        'ManageKeys',
         'GetHistory',
         'ListConversations',
         'EditConversation',
@@ -73,14 +75,14 @@ export function deploymentSettings(readers: {
       variable: turnWritesQueue.envVar,
       parse: text,
       doc: 'the durable buffer for turn writes and erase jobs (`bindQueue`)',
-      readBy: ['PostChat', 'PostStore', 'GetHistory', 'EditConversation', 'PersistTurns'],
+      readBy: [...CHAT_READERS, 'PostStore', 'GetHistory', 'EditConversation', 'PersistTurns'],
       kind: 'deployment',
     },
     stopInboxPrefix: {
       variable: stopInboxes.envVar,
       parse: text,
       doc: 'name prefix of the per-container stop inboxes (SQS queues the chat function creates)',
-      readBy: ['PostChat', 'PostStop', 'SweepTurns'],
+      readBy: [...CHAT_READERS, 'PostStop', 'SweepTurns'],
       kind: 'deployment',
     },
     userPoolIssuer: {

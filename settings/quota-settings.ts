@@ -3,7 +3,7 @@
  * settings table (settings/settings.ts), kept apart so each file stays readable.
  */
 import { DEFAULT_QUOTA_WINDOW_SECONDS, ENTITLEMENTS } from '../contract/entitlements';
-import type { SettingsTable } from './definition';
+import { CHAT_READERS, type SettingsTable } from './definition';
 import { positiveInteger } from './parsers';
 
 type QuotaKey =
@@ -21,7 +21,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: DEFAULT_QUOTA_WINDOW_SECONDS,
     doc: 'length of the fixed quota window (windows start at multiples of it since the epoch)',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   freePromptsPerWindow: {
@@ -29,7 +29,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.free.promptsPerWindow,
     doc: 'prompts a free user may send per window; then 429 `rate_limited` until it resets',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   premiumPromptsPerWindow: {
@@ -37,7 +37,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.premium.promptsPerWindow,
     doc: 'prompts a premium user may send per window',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   freeConcurrentStreams: {
@@ -45,7 +45,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.free.concurrentStreams,
     doc: 'answers a free user may have streaming at once; one more gets 429 with a short Retry-After',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   premiumConcurrentStreams: {
@@ -53,7 +53,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.premium.concurrentStreams,
     doc: 'answers a premium user may have streaming at once',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   freePromptsPerMinute: {
@@ -61,7 +61,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.free.promptsPerMinute,
     doc: 'prompts a free user may send per calendar minute (burst), within the window',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   premiumPromptsPerMinute: {
@@ -69,7 +69,7 @@ export const quotaSettings: Pick<SettingsTable, QuotaKey> = {
     parse: positiveInteger,
     default: ENTITLEMENTS.premium.promptsPerMinute,
     doc: 'prompts a premium user may send per calendar minute',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
 };

@@ -12,6 +12,7 @@ import { validateShardCount } from '../domain/fleet-shards';
 import { backgroundFunctions, routes } from '../lib/resources';
 import {
   ADMISSION_POLICIES,
+  CHAT_READERS,
   type FunctionId,
   type SettingDefinition,
   type Settings,
@@ -37,7 +38,7 @@ export type {
   SettingsTable,
 } from './definition';
 
-const FLEET_READERS = ['PostChat', 'RunHeartbeat'] as const satisfies readonly FunctionId[];
+const FLEET_READERS = [...CHAT_READERS, 'RunHeartbeat'] as const satisfies readonly FunctionId[];
 const HTTP_READERS = routes.map((route) => route.id);
 const ALL_FUNCTIONS: readonly FunctionId[] = [...HTTP_READERS, ...backgroundFunctions.map((fn) => fn.id)];
 
@@ -152,7 +153,7 @@ export const SETTINGS: SettingsTable = {
     parse: nonNegativeNumber,
     default: 1_000,
     doc: 'how long a premium prompt waits for room before a 503 (0: no wait)',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   admissionPolicy: {
@@ -160,7 +161,7 @@ export const SETTINGS: SettingsTable = {
     parse: oneOf(...ADMISSION_POLICIES),
     default: 'load_based',
     doc: 'or `static_reservation` (with `PREMIUM_RESERVED_SERVERS`) or `admit_all` — the benchmark’s straw men',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   premiumReservedServers: {
@@ -168,7 +169,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveInteger,
     default: 1,
     doc: 'servers kept for premium under `static_reservation`',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   premiumRetryAfterSeconds: {
@@ -176,7 +177,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: defaultBackoffPolicy.premiumSeconds,
     doc: 'premium’s Retry-After',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   freeRetryAfterBaseSeconds: {
@@ -184,7 +185,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: defaultBackoffPolicy.freeBaseSeconds,
     doc: 'free tier’s first Retry-After, doubled per attempt',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   freeRetryAfterCapSeconds: {
@@ -192,15 +193,15 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: defaultBackoffPolicy.freeCapSeconds,
     doc: 'free tier’s longest Retry-After',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   maxPromptChars: {
     variable: 'MAX_PROMPT_CHARS',
     parse: positiveInteger,
     default: 32_000,
-    doc: 'longest prompt (`/chat`) and longest `user_message` (`/chat/store`)',
-    readBy: ['PostChat', 'PostStore'],
+    doc: 'longest prompt (`/chat`, the last user message of `/v1/chat/completions`) and longest `user_message` (`/chat/store`)',
+    readBy: [...CHAT_READERS, 'PostStore', 'GetOpenApi'],
     kind: 'tuning',
   },
   maxStoredAnswerChars: {
@@ -209,7 +210,7 @@ export const SETTINGS: SettingsTable = {
     // A DynamoDB item holds 400 KB; keep the answer well inside it together with the prompt.
     default: 100_000,
     doc: 'longest answer `/chat/store` accepts',
-    readBy: ['PostStore'],
+    readBy: ['PostStore', 'GetOpenApi'],
     kind: 'tuning',
   },
   maxAnswerTokens: {
@@ -217,7 +218,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveInteger,
     default: 1_024,
     doc: '`max_tokens` sent upstream',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   maxAnswerBytes: {
@@ -231,7 +232,7 @@ export const SETTINGS: SettingsTable = {
     }),
     default: 100_000,
     doc: 'longest answer kept, in UTF-8 bytes: a longer one is cut there and the turn ends failed (`answer_too_long`)',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   sseFlushMs: {
@@ -239,7 +240,7 @@ export const SETTINGS: SettingsTable = {
     parse: nonNegativeNumber,
     default: 100,
     doc: 'after the first token (sent at once), tokens arriving within this long share one SSE frame (0: a frame per chunk)',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   maxTurnSeconds: {
@@ -247,7 +248,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: 240,
     doc: 'wall-time cap of one turn (the function’s time-out is 300 s); a stop for an older turn has nothing to stop',
-    readBy: ['PostChat', 'PostStop'],
+    readBy: [...CHAT_READERS, 'PostStop'],
     kind: 'tuning',
   },
   contextTokenBudget: {
@@ -255,7 +256,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveInteger,
     default: 3_000,
     doc: 'conversation context sent upstream, in tokens as the serving model counted them (see API)',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   contextTurnsToRead: {
@@ -263,7 +264,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveInteger,
     default: 20,
     doc: 'earlier turns read to fill that budget',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   inferenceConnectTimeoutMs: {
@@ -271,7 +272,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: 3_000,
     doc: 'upstream time-out until the response headers',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   firstTokenTimeoutMs: {
@@ -279,7 +280,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: 15_000,
     doc: 'upstream time-out until the first token, per server tried',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   inferenceIdleTimeoutMs: {
@@ -287,7 +288,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: 10_000,
     doc: 'upstream silence allowed between tokens',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   stopPollMs: {
@@ -295,7 +296,7 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     default: 400,
     doc: 'how often a streaming turn polls the stop flag when its stop inbox cannot carry the stop',
-    readBy: ['PostChat'],
+    readBy: CHAT_READERS,
     kind: 'tuning',
   },
   interruptedAfterSeconds: {
@@ -311,8 +312,17 @@ export const SETTINGS: SettingsTable = {
     variable: 'MODEL_ID',
     parse: text,
     default: 'local-llm',
-    doc: 'model name sent upstream',
-    readBy: ['PostChat'],
+    doc: 'model name sent upstream; the one model `/v1/models` lists and `/v1/chat/completions` accepts',
+    readBy: [...CHAT_READERS, 'ListModels', 'GetOpenApi'],
+    kind: 'tuning',
+  },
+  apiKeyCacheSeconds: {
+    variable: 'API_KEY_CACHE_SECONDS',
+    // At most a minute: a revoked key, or its owner's new tier, takes effect within it.
+    parse: positiveAtMost(60),
+    default: 60,
+    doc: 'how long a container trusts what it read of an API key (owner, tier, revoked); at most 60',
+    readBy: ['PostChatCompletions', 'ListModels'],
     kind: 'tuning',
   },
   ...quotaSettings,

@@ -3,7 +3,7 @@
  * request, never in front of it), the first token with failover, durability before any 200, the stop watch.
  */
 import type { ChatRequest } from '../domain/chat-request';
-import { buildContext } from '../domain/context';
+import { buildContext, clientContext } from '../domain/context';
 import { DomainError, errorName } from '../domain/errors';
 import type { InferenceServer, NewTurn, ServerSelector } from '../domain/ports';
 import type { ActiveTurn, ChatDeps } from './chat-turn';
@@ -29,9 +29,15 @@ export async function openTurn(
   const { clock, config } = deps;
   // A new conversation cannot have context: its record runs beside the upstream request. A named one's
   // record says whether it still exists, since when, and which turns are its newest: those are the context.
+  // A client that sends its own earlier messages (the OpenAI protocol) gets those, and no stored turn is read.
   const recorded = recordConversationTurn(deps, turn);
-  const earlier = request.conversationId ? await contextTurns(deps, turn, await recorded) : [];
-  const context = buildContext(earlier, request.prompt, config.contextTokenBudget);
+  const context = request.history
+    ? clientContext(request.history, request.prompt)
+    : buildContext(
+        request.conversationId ? await contextTurns(deps, turn, await recorded) : [],
+        request.prompt,
+        config.contextTokenBudget,
+      );
 
   const controller = new AbortController();
   const turnTimer = setTimeout(

@@ -130,7 +130,8 @@ class KeyHeldElsewhere extends Error {
 
 /** What makes two POST /chat requests "the same" for an Idempotency-Key. */
 function hashRequest(request: ChatRequest): string {
-  return createHash('sha256')
-    .update(JSON.stringify([request.prompt, request.conversationId ?? null]))
-    .digest('hex');
+  const fields: unknown[] = [request.prompt, request.conversationId ?? null];
+  // POST /chat's hash is unchanged; a client's own earlier messages are part of its request.
+  if (request.history) fields.push(request.history);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }

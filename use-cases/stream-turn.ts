@@ -14,7 +14,7 @@ import { STOPPED } from './stop-polling';
 export async function* streamTurn(
   deps: ChatDeps,
   turn: NewTurn,
-  context: Pick<Context, 'tokensBeforePrompt' | 'oldestTurnId'>,
+  context: Pick<Context, 'tokensBeforePrompt' | 'oldestTurnId' | 'fromClient'>,
   first: ModelChunk,
   iterator: AsyncIterator<ModelChunk>,
   started: Promise<boolean>,
@@ -89,7 +89,8 @@ export async function* streamTurn(
     finishReason,
     ...(usage ? { usage } : {}),
     ...(messageTokens === undefined ? {} : { messageTokens }),
-    contextFrom: context.oldestTurnId ?? turn.id,
+    // Counts over a client's own messages say nothing about the stored turns: no contextFrom then.
+    ...(context.fromClient ? {} : { contextFrom: context.oldestTurnId ?? turn.id }),
   };
   const stored = await finishTurn(deps, turn, outcome);
   yield { type: 'end', status: 'completed', stored, finishReason, ...(usage ? { usage } : {}) };

@@ -13,6 +13,8 @@ export interface LogScopeKeys {
   user_id?: string;
   tier?: string;
   message_id?: string;
+  /** The API key a `/v1/*` caller authenticated with: its id, never the key. */
+  api_key_id?: string;
 }
 
 const storage = new AsyncLocalStorage<LogScopeKeys>();

@@ -1,7 +1,7 @@
 /**
- * POST /chat's responses: a turn begun by ChatService, answered as one JSON body once stored, or as
- * Server-Sent Events while the model produces it. Also the turn's metrics and its one "turn ended" log
- * line (ids, sizes, timings; never prompt or answer text).
+ * A begun turn's responses: one JSON body once stored, or Server-Sent Events while the model produces
+ * it, in a wire format (POST /chat's own here, `/v1/chat/completions`' in openai/responses.ts). Also the
+ * turn's metrics and its one "turn ended" log line (ids, sizes, timings; never prompt or answer text).
  */
 import { Readable } from 'node:stream';
 import { CHAT_STREAM_HEADERS } from '../../contract/http-api';
@@ -27,6 +27,36 @@ export interface StreamResult {
 
 export type ChatResult = HttpResult | StreamResult;
 
+export type TurnEnd = Extract<TurnEvent, { type: 'end' }>;
+
+/** How a turn's answer is put on the wire: the frames of a stream, and the body of a buffered answer. */
+export interface TurnWire {
+  /** Headers of a streamed answer besides its content type and ids. */
+  readonly streamHeaders?: Readonly<Record<string, string>>;
+  /** The frames before the first content. */
+  open(turn: ActiveTurn): string;
+  content(turn: ActiveTurn, text: string): string;
+  /** The frames of a turn that ended (completed or stopped), its end of stream included. */
+  end(turn: ActiveTurn, event: TurnEnd): string;
+  /** The frame of a failure after the headers. */
+  error(error: unknown): string;
+  /** The body of a buffered answer, once the turn is stored. */
+  body(turn: ActiveTurn, answer: string, event: TurnEnd): unknown;
+}
+
+/** POST /chat's own wire format (contract/sse.ts). */
+export const chatWire: TurnWire = {
+  open: (turn) => sseEvent('meta', { message_id: turn.messageId, conversation_id: turn.conversationId }),
+  content: (_turn, text) => sseData({ content: text }),
+  end: (turn, event) => sseEvent('end', endPayload(turn, event)) + SSE_DONE,
+  error: (error) => sseEvent('error', mapError(error, logger).body),
+  body: (turn, answer) => ({
+    message_id: turn.messageId,
+    response: answer,
+    conversation_id: turn.conversationId,
+  }),
+};
+
 /** Begins the turn under the caller's quota; a refusal (overloaded, rate_limited) is counted or logged here. */
 export async function beginTurn(
   chat: Pick<MeteredChat, 'begin'>,
@@ -50,6 +80,7 @@ export async function respondWithTurn(
   receivedAt: number,
   /** SSE_FLUSH_MS: tokens arriving within it of the first one waiting share a frame (0: one per chunk). */
   sseFlushMs = 0,
+  wire: TurnWire = chatWire,
 ): Promise<ChatResult> {
   // A replay names the turn it replays, not the one begin() minted.
   addLogScopeKeys({ message_id: turn.messageId });
@@ -69,45 +100,64 @@ export async function respondWithTurn(
     }),
   };
   return request.stream
-    ? streamTurn(turn, receivedAt, line, sseFlushMs)
-    : await collectTurn(turn, receivedAt, line);
+    ? streamTurn(turn, receivedAt, line, sseFlushMs, wire)
+    : await collectTurn(turn, receivedAt, line, wire);
 }
 
 /** What the turn's log line says besides its outcome. */
 type TurnLine = Record<string, string | number | boolean>;
 
 /** Non-streaming: answer only once the turn is stored (or parked durably on the write queue). */
-async function collectTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine): Promise<HttpResult> {
+async function collectTurn(
+  turn: ActiveTurn,
+  receivedAt: number,
+  line: TurnLine,
+  wire: TurnWire,
+): Promise<HttpResult> {
   let response = '';
+  let end: TurnEnd | undefined;
   for await (const event of turn.events()) {
     if (event.type === 'content') response += event.text;
     else if (event.type === 'error') throw event.error;
-    else logTurnEnd(turn, event.status, response.length, receivedAt, event.stored, line);
+    else {
+      end = event;
+      logTurnEnd(turn, event.status, response.length, receivedAt, event.stored, line);
+    }
   }
-  return json(200, { message_id: turn.messageId, response, conversation_id: turn.conversationId });
+  if (!end) throw new Error('the turn ended without an end event');
+  return json(200, wire.body(turn, response, end));
 }
 
 /**
  * Streaming: the frames come from an async generator, read by the response stream as it drains. The
  * first content chunk is already in hand, so headers, meta and the first token leave together.
  */
-function streamTurn(turn: ActiveTurn, receivedAt: number, line: TurnLine, flushMs: number): StreamResult {
+function streamTurn(
+  turn: ActiveTurn,
+  receivedAt: number,
+  line: TurnLine,
+  flushMs: number,
+  wire: TurnWire,
+): StreamResult {
   return {
     statusCode: 200,
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
+      ...wire.streamHeaders,
       [CHAT_STREAM_HEADERS.messageId]: turn.messageId,
       [CHAT_STREAM_HEADERS.conversationId]: turn.conversationId,
     },
     // Bound to the request's log scope: the response stream pulls frames from callbacks outside it.
-    body: Readable.from(bindToLogScope(sseFrames(turn, receivedAt, line, flushMs)), { objectMode: false }),
+    body: Readable.from(bindToLogScope(sseFrames(turn, receivedAt, line, flushMs, wire)), {
+      objectMode: false,
+    }),
   };
 }
 
 /**
- * The SSE frames of one turn: `event: meta`, a `data: {"content":…}` per flush (sse-coalesce.ts), then `event: end` and
- * `data: [DONE]`, or `event: error`. The turn's events are pulled by hand, not with for-await, so a
+ * The SSE frames of one turn in its wire format: the opening, a content frame per flush (sse-coalesce.ts),
+ * then the end (POST /chat: `event: end` and `data: [DONE]`), or an error frame. The turn's events are pulled by hand, not with for-await, so a
  * response stream torn down early does not return() the turn: a client that goes away is not signalled
  * on Lambda, and generation and the final write always run to the end, so a refresh finds the answer.
  */
@@ -116,6 +166,7 @@ export async function* sseFrames(
   receivedAt: number,
   line: TurnLine = {},
   flushMs = 0,
+  wire: TurnWire = chatWire,
 ): AsyncGenerator<string> {
   const events = coalesceContent(turn.events(), flushMs);
   let chars = 0;
@@ -123,24 +174,24 @@ export async function* sseFrames(
   const onEvent = (event: TurnEvent): string => {
     if (event.type === 'content') {
       chars += event.text.length;
-      return sseData({ content: event.text });
+      return wire.content(turn, event.text);
     }
     if (event.type === 'end') {
       logTurnEnd(turn, event.status, chars, receivedAt, event.stored, line);
-      return sseEvent('end', endPayload(turn, event)) + SSE_DONE;
+      return wire.end(turn, event);
     }
     logTurnEnd(turn, 'failed', chars, receivedAt, event.stored, line);
-    return sseEvent('error', mapError(event.error, logger).body);
+    return wire.error(event.error);
   };
   try {
-    yield sseEvent('meta', { message_id: turn.messageId, conversation_id: turn.conversationId });
+    yield wire.open(turn);
     while (true) {
       let next: IteratorResult<TurnEvent>;
       try {
         next = await events.next();
       } catch (error) {
         finished = true;
-        yield sseEvent('error', mapError(error, logger).body);
+        yield wire.error(error);
         return;
       }
       if (next.done) {
@@ -164,7 +215,7 @@ async function finishUnread(events: AsyncGenerator<TurnEvent>, onEvent: (event: 
   }
 }
 
-function endPayload(turn: ActiveTurn, event: Extract<TurnEvent, { type: 'end' }>) {
+function endPayload(turn: ActiveTurn, event: TurnEnd) {
   return {
     message_id: turn.messageId,
     status: event.status,

@@ -15,10 +15,16 @@ export type HttpRoute = (event: HttpEvent, caller: Caller, method: HttpVerb) => 
  */
 export function httpHandler(
   methods: HttpVerb | readonly HttpVerb[],
-  guards: { readonly origin: OriginGuard; readonly authenticate: Authenticate },
+  guards: {
+    readonly origin: OriginGuard;
+    readonly authenticate: Authenticate;
+    /** The error body's shape; the API's own unless given (`/v1/*`: OpenAI's). */
+    readonly errorResult?: (error: unknown) => HttpResult;
+  },
   route: HttpRoute,
 ) {
   const { authenticate } = guards;
+  const toResult = guards.errorResult ?? ((error: unknown) => errorResult(error, logger));
   const raw = async (event: HttpEvent): Promise<HttpResult> => {
     try {
       const refused = await originRefusal(guards.origin, event, logger);
@@ -26,7 +32,7 @@ export function httpHandler(
       const method = requireMethod(event, methods);
       return await route(event, await authenticate(event), method);
     } catch (error) {
-      return errorResult(error, logger);
+      return toResult(error);
     }
   };
   return {

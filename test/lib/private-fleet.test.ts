@@ -21,7 +21,8 @@ import {
 } from './support/stateless-fixture';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fleet-key';
-const FLEET_FACING = ['PostChat', 'RunHeartbeat'];
+// The two chat routes (POST /chat and its OpenAI-protocol twin) and the heartbeat.
+const FLEET_FACING = ['PostChat', 'PostChatCompletions', 'RunHeartbeat'];
 const ALL = [...routes, ...backgroundFunctions].map((definition) => definition.id);
 
 function fleetProps(): PrivateFleetProps {
@@ -73,7 +74,7 @@ function secretReaders(stack: StatelessStack, template: Template): string[] {
 }
 
 describe('a private inference fleet by context', () => {
-  it('puts PostChat and RunHeartbeat, and no other function, in the subnets', () => {
+  it('puts PostChat, PostChatCompletions and RunHeartbeat, and no other function, in the subnets', () => {
     for (const id of ALL) {
       const vpcConfig = properties(keyed.stack, keyed.template, id).VpcConfig;
       if (FLEET_FACING.includes(id)) {

@@ -243,12 +243,13 @@ describe('StatelessStack background functions', () => {
 });
 
 describe('StatelessStack Function URLs', () => {
-  it('streams PostChat and the export, and buffers the other routes, PostStop included', () => {
+  it('streams PostChat, /v1/chat/completions and the export, and buffers the other routes, PostStop included', () => {
+    const streamed = ['PostChat', 'PostChatCompletions', 'ExportHistory'];
     for (const route of routes) {
       template.hasResourceProperties('AWS::Lambda::Url', {
         TargetFunctionArn: { 'Fn::GetAtt': [functionLogicalId(route.id), 'Arn'] },
         AuthType: 'NONE',
-        InvokeMode: route.id === 'PostChat' || route.id === 'ExportHistory' ? 'RESPONSE_STREAM' : 'BUFFERED',
+        InvokeMode: streamed.includes(route.id) ? 'RESPONSE_STREAM' : 'BUFFERED',
       });
     }
     expect(stack.functionUrls.has('PostStop')).toBe(true);

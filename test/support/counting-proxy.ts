@@ -11,6 +11,10 @@ export interface ProxiedRequest {
   readonly operation: string;
   /** performance.now() when the request arrived. */
   readonly at: number;
+  /** The table it names (`TableName`, or the first of a batch's `RequestItems`), when it names one. */
+  readonly table?: string;
+  /** The index a Query names (`IndexName`). */
+  readonly index?: string;
 }
 
 export interface CountingProxy {
@@ -28,7 +32,17 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const server = createServer((req, res) => {
     const header = req.headers['x-amz-target'];
     const name = Array.isArray(header) ? header[0] : header;
-    requests.push({ operation: (name ?? '').slice((name ?? '').indexOf('.') + 1), at: performance.now() });
+    const entry: { operation: string; at: number; table?: string; index?: string } = {
+      operation: (name ?? '').slice((name ?? '').indexOf('.') + 1),
+      at: performance.now(),
+    };
+    requests.push(entry);
+    // The body is read beside the forwarding (never delaying it), only to name the table.
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      Object.assign(entry, namesOf(Buffer.concat(chunks).toString('utf8')));
+    });
     const forward = request(
       {
         hostname: upstream.hostname,
@@ -59,4 +73,23 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         server.closeAllConnections();
       }),
   };
+}
+
+/** The table (and index) a request body names. */
+function namesOf(body: string): { table?: string; index?: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const table: unknown = Reflect.get(parsed, 'TableName');
+    const index: unknown = Reflect.get(parsed, 'IndexName');
+    const items: unknown = Reflect.get(parsed, 'RequestItems');
+    const batchTable = typeof items === 'object' && items !== null ? Object.keys(items)[0] : undefined;
+    const named = typeof table === 'string' ? table : batchTable;
+    return {
+      ...(named === undefined ? {} : { table: named }),
+      ...(typeof index === 'string' ? { index } : {}),
+    };
+  } catch {
+    return {};
+  }
 }

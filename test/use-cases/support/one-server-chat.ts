@@ -13,7 +13,13 @@ import type { FleetApiKey } from '../../../adapters/inference/fleet-api-key';
 import { OpenAiModelClient } from '../../../adapters/inference/openai-model-client';
 import { SqsStopInbox } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
-import { type Log, type QuotaCounter, type ServerSelector, systemClock } from '../../../domain/ports';
+import {
+  type Log,
+  type ModelClient,
+  type QuotaCounter,
+  type ServerSelector,
+  systemClock,
+} from '../../../domain/ports';
 import type { QuotaPolicy } from '../../../domain/quota';
 import type { SimulatedServerHandle } from '../../../local/fleet/server';
 import type { ChatConfig } from '../../../use-cases/chat-turn';
@@ -45,6 +51,8 @@ export interface OneServerChatOptions {
   readonly apiKey?: FleetApiKey;
   /** Where the service logs; silent by default. */
   readonly log?: Log;
+  /** Wraps the model client (to record what is sent upstream). */
+  readonly wrapModel?: (model: ModelClient) => ModelClient;
 }
 
 export function oneServerChat(
@@ -63,11 +71,13 @@ export function oneServerChat(
   return new ChatService({
     repository: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
     conversations: new DynamoDbConversationRepository(db.doc, db.tableNames.ChatTable),
-    model: new OpenAiModelClient({
-      connectTimeoutMs: 1000,
-      idleTimeoutMs: 2000,
-      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    }),
+    model: (options.wrapModel ?? ((model) => model))(
+      new OpenAiModelClient({
+        connectTimeoutMs: 1000,
+        idleTimeoutMs: 2000,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      }),
+    ),
     admission: { admit: async () => selector },
     writeQueue: {
       enqueue: async () => {
