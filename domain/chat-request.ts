@@ -3,10 +3,14 @@
  * the HTTP adapter's job: functions/http/requests.ts.
  */
 
+import type { TurnRevision } from './turn';
+
 export interface ChatRequest {
   readonly prompt: string;
   readonly stream: boolean;
   readonly conversationId?: string;
+  /** What this turn revises (a regeneration or an edit of an earlier turn); stored on the turn. */
+  readonly revises?: TurnRevision;
   /** How many times the client already retried after a 503 (`x-retry-attempt`); drives its backoff. */
   readonly retryAttempt?: number;
   /** `Idempotency-Key` header: a retry with the same key never starts a second inference. */

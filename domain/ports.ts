@@ -5,7 +5,7 @@
 import type { Conversation, ConversationPage, Erasure } from './conversation';
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
 import type { PromptLimits } from './quota';
-import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
+import type { ChatMessage, TokenUsage, Turn, TurnOutcome, TurnRevision } from './turn';
 
 export interface Clock {
   now(): number;
@@ -22,6 +22,7 @@ export interface NewTurn {
   readonly server?: string;
   /** Where a stop for this turn is delivered while it streams (StopInbox.address). */
   readonly stopInbox?: string;
+  readonly revises?: TurnRevision;
 }
 
 export interface StoredTurnInput {

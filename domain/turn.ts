@@ -11,6 +11,15 @@ export interface TokenUsage {
   readonly completionTokens: number;
 }
 
+/**
+ * A turn sent to redo an earlier one of its conversation: `regeneration` answers the same prompt again,
+ * `edit` sends an edited prompt in its place. Both are new turns; `of` is the earlier turn's id.
+ */
+export interface TurnRevision {
+  readonly kind: 'regeneration' | 'edit';
+  readonly of: string;
+}
+
 /** One prompt and its answer, as stored. */
 export interface Turn {
   readonly userId: string;
@@ -32,6 +41,7 @@ export interface Turn {
   readonly server?: string;
   /** Set while in_progress: where its stop is delivered. */
   readonly stopInbox?: string;
+  readonly revises?: TurnRevision;
 }
 
 /** How a started turn ended; the repository applies it only to a turn still in_progress. */
