@@ -149,10 +149,12 @@ export function markdownAnswer(
   const topics = subjects.length > 0 ? subjects : ['the topic', 'the details'];
   const [a = 'the topic', b = 'the details'] = topics;
   const title = a.charAt(0).toUpperCase() + a.slice(1);
-  const blocks: string[] = [
-    `## ${title}`,
+  const intros = [
     `Here is a short overview of **${a}** and how it relates to ${b}.`,
+    `In short: **${a}** is easiest to get right once ${b} is clear.`,
+    `A quick guide to **${a}**, with ${b} in mind.`,
   ];
+  const blocks: string[] = [`## ${title}`, intros[Math.floor(random() * intros.length)] ?? ''];
   if (features.has('list')) blocks.push('### Steps', list(topics));
   if (features.has('table'))
     blocks.push('### Comparison', table(topics.length > 0 ? topics : [a, b], random));

@@ -20,14 +20,20 @@ export async function copyText(text: string): Promise<boolean> {
 /** Shows "Copied" on a button for a moment (its label and accessible name), then puts it back. */
 export function flashCopied(button: HTMLButtonElement, copied: boolean): void {
   const label = button.dataset.label ?? button.textContent ?? '';
+  const name = button.dataset.name ?? button.getAttribute('aria-label') ?? '';
   button.dataset.label = label;
+  button.dataset.name = name;
   const text = button.querySelector('.label') ?? button;
-  text.textContent = copied ? 'Copied' : 'Copy failed';
+  const shown = copied ? 'Copied' : 'Copy failed';
+  text.textContent = shown;
+  // The accessible name says it too (and keeps the visible text in it).
+  if (name) button.setAttribute('aria-label', shown);
   button.classList.add('copied');
   clearTimeout(Number(button.dataset.timer ?? 0));
   button.dataset.timer = String(
     setTimeout(() => {
       text.textContent = label;
+      if (name) button.setAttribute('aria-label', name);
       button.classList.remove('copied');
     }, 2_000),
   );

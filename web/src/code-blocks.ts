@@ -68,7 +68,7 @@ export function enhanceAnswer(root: HTMLElement): void {
     pre.setAttribute('aria-label', language ? `${language} code` : 'Code');
     const copy = h(
       'button',
-      { type: 'button', class: 'copy-code', 'aria-label': 'Copy code' },
+      { type: 'button', class: 'copy-code' },
       h('span', { class: 'label' }, 'Copy code'),
     );
     const block = h(

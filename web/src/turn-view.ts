@@ -126,7 +126,7 @@ export class TurnView {
       this.actions.onEdit && SETTLED.has(this.status)
         ? button('Edit', () => this.startEdit(), 'ghost small turn-edit')
         : '';
-    if (edit) edit.setAttribute('aria-label', 'Edit message');
+    if (edit) edit.setAttribute('aria-label', 'Edit prompt');
     this.userRow.replaceChildren(
       h(
         'div',
@@ -146,7 +146,7 @@ export class TurnView {
   private startEdit(): void {
     const onEdit = this.actions.onEdit;
     if (!onEdit) return;
-    const area = h('textarea', { class: 'edit-box', 'aria-label': 'Edit message', rows: '3' });
+    const area = h('textarea', { class: 'edit-box', 'aria-label': 'Edit prompt', rows: '3' });
     area.value = this.prompt;
     const send = button('Send', () => submit(), 'primary small');
     const cancel = button('Cancel', () => this.showPrompt(), 'ghost small');

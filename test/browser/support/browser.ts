@@ -72,7 +72,8 @@ export async function logInThroughForm(page: Page, url: string, email: string): 
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  // The message box: the account menu may be in the closed drawer (phones).
+  await page.getByRole('textbox', { name: 'Message' }).waitFor();
 }
 
 /** The last turn of the open conversation. */
