@@ -30,7 +30,8 @@ export function createDrawer(): Drawer {
     backdrop.hidden = false;
     main.inert = true;
     toggle.setAttribute('aria-expanded', 'true');
-    byId('new-chat', HTMLButtonElement).focus();
+    // Once the drawer is visible (it slides in from visibility: hidden).
+    requestAnimationFrame(() => byId('new-chat', HTMLButtonElement).focus());
   }
 
   function close(): void {
@@ -39,7 +40,8 @@ export function createDrawer(): Drawer {
     backdrop.hidden = true;
     main.inert = false;
     toggle.setAttribute('aria-expanded', 'false');
-    if (wasOpen && sidebar.contains(document.activeElement)) toggle.focus();
+    const active = document.activeElement;
+    if (wasOpen && (active === null || active === document.body || sidebar.contains(active))) toggle.focus();
   }
 
   toggle.addEventListener('click', () => (isOpen() ? close() : open()));

@@ -37,6 +37,7 @@ const EMPTY_TEXT = 'No conversations yet.';
 interface Summary {
   readonly id: string;
   title: string;
+  readonly createdAt: string;
   updatedAt: string;
 }
 
@@ -86,7 +87,12 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
       known.title = entry.title || known.title;
       return;
     }
-    conversations.set(entry.id, { id: entry.id, title: entry.title, updatedAt: entry.updated_at });
+    conversations.set(entry.id, {
+      id: entry.id,
+      title: entry.title,
+      createdAt: entry.created_at,
+      updatedAt: entry.updated_at,
+    });
   }
 
   function noteTurn(conversationId: string, prompt: string, timestamp: string): void {
@@ -95,6 +101,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
       conversations.set(conversationId, {
         id: conversationId,
         title: titleFromPrompt(prompt),
+        createdAt: timestamp,
         updatedAt: timestamp,
       });
     } else if (timestamp > known.updatedAt) {
@@ -111,6 +118,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
     const sorted = [...conversations.values()]
       .filter((summary) => matches(summary, query))
       .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+    const ordinals = duplicateOrdinals([...conversations.values()]);
     const groups: HTMLElement[] = [];
     let items: HTMLElement[] = [];
     let group = '';
@@ -133,7 +141,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
         flush();
         group = label;
       }
-      items.push(item(summary));
+      items.push(item(summary, ordinals.get(summary.id)));
     }
     flush();
     list.replaceChildren(...groups);
@@ -142,7 +150,8 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
     else if (status.textContent !== 'Loading…') status.textContent = '';
   }
 
-  function item(summary: Summary): HTMLElement {
+  /** `ordinal`: the 2nd, 3rd… conversation of the same title (by creation) says so, as "(2)". */
+  function item(summary: Summary, ordinal: number | undefined): HTMLElement {
     const title = summary.title.trim() || 'Untitled';
     if (renaming === summary.id) return renameItem(summary, title);
     const when = relativeTime(summary.updatedAt);
@@ -155,6 +164,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
         title: `${title} · ${new Date(summary.updatedAt).toLocaleString()}`,
       },
       h('span', { class: 'conversation-title' }, title),
+      ordinal === undefined ? '' : h('span', { class: 'conversation-dup' }, `(${ordinal})`),
       h('span', { class: 'conversation-time' }, when),
     );
     link.addEventListener('click', (event) => {
@@ -218,8 +228,6 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
 
   function focusItem(id: string, verb: 'Rename' | 'Delete'): void {
     requestAnimationFrame(() => {
-      const index = [...conversations.keys()].indexOf(id);
-      if (index < 0) return;
       const link = list.querySelector(`a[href="#/c/${CSS.escape(encodeURIComponent(id))}"]`);
       link?.parentElement?.querySelector<HTMLButtonElement>(`button[title="${verb}"]`)?.focus();
     });
@@ -310,4 +318,22 @@ function svgIcon(path: string): SVGSVGElement {
   shape.setAttribute('d', path);
   svg.append(shape);
   return svg;
+}
+
+/** For titles shared by several conversations: each one's place among them by creation, from 2 on. */
+function duplicateOrdinals(all: readonly Summary[]): Map<string, number> {
+  const byTitle = new Map<string, Summary[]>();
+  for (const summary of all) {
+    const key = summary.title.trim().toLowerCase();
+    byTitle.set(key, [...(byTitle.get(key) ?? []), summary]);
+  }
+  const ordinals = new Map<string, number>();
+  for (const same of byTitle.values()) {
+    if (same.length < 2) continue;
+    same.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    same.forEach((summary, index) => {
+      if (index > 0) ordinals.set(summary.id, index + 1);
+    });
+  }
+  return ordinals;
 }
