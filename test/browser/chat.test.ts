@@ -54,7 +54,7 @@ describe('web client', () => {
     // Prepare
     await page.goto(stack.url);
     await page.getByLabel('Email').waitFor();
-    await screenshot(page, 'login');
+    await screenshot(page, 'desktop-login-first');
 
     // Act
     await logInThroughForm(page, stack.url, 'alice@example.com');
@@ -84,7 +84,7 @@ describe('web client', () => {
       if (status === 'streaming' && length > 0) {
         if (lengthsWhileStreaming.at(-1) !== length) lengthsWhileStreaming.push(length);
         if (!shot && lengthsWhileStreaming.length >= 3) {
-          await screenshot(page, 'streaming');
+          await screenshot(page, 'desktop-streaming');
           shot = true;
         }
       }
@@ -115,7 +115,7 @@ describe('web client', () => {
     await expect(lastTurn(page).locator('.answer').textContent()).resolves.toBe(answerBefore);
     const sidebar = page.getByRole('navigation', { name: 'Conversations' });
     await sidebar.getByRole('link', { name: 'Tell me about streaming answers' }).waitFor();
-    await screenshot(page, 'history');
+    await screenshot(page, 'desktop-history');
   });
 
   it('starts a new chat, and both conversations are listed newest first', async () => {
@@ -150,7 +150,7 @@ describe('web client', () => {
     await waitForStatus(page, 'stopped', 15_000);
     await lastTurn(page).getByText('Stopped', { exact: true }).waitFor();
     expect(await lastTurn(page).getByRole('button', { name: 'Retry', exact: true }).isVisible()).toBe(true);
-    await screenshot(page, 'stopped');
+    await screenshot(page, 'desktop-stopped');
     await page.getByRole('button', { name: 'Send' }).waitFor();
     // …and the server stored it as stopped: it still is after a reload.
     await page.reload();

@@ -151,6 +151,41 @@ describe('conversations in the web client', () => {
       await expect(items().first().locator('.conversation-title').textContent()).resolves.toBe('Hello there');
     });
 
+    it.runIf(size === 'desktop')(
+      'renames with the keyboard alone: Tab to the chat, Tab to Rename, Enter',
+      async () => {
+        // Act: from the search box, Tab reaches the first chat's link, then its Rename button.
+        await page.getByRole('searchbox', { name: 'Search chats' }).focus();
+        await page.keyboard.press('Tab');
+        await expect(
+          page.evaluate(() => document.activeElement?.classList.contains('conversation')),
+        ).resolves.toBe(true);
+        await page.keyboard.press('Tab');
+        await expect(page.evaluate(() => document.activeElement?.getAttribute('title'))).resolves.toBe(
+          'Rename',
+        );
+        await shot('keyboard-focus');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('ControlOrMeta+A');
+        await page.keyboard.type('Hello there, by keyboard');
+        await page.keyboard.press('Enter');
+
+        // Assess: renamed, and the focus is back on its Rename button.
+        await items().locator('.conversation-title', { hasText: 'Hello there, by keyboard' }).waitFor();
+        await expect
+          .poll(() => page.evaluate(() => document.activeElement?.getAttribute('title')))
+          .toBe('Rename');
+        // Put the title back for the tests after this one.
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('ControlOrMeta+A');
+        await page.keyboard.type('Hello there');
+        await page.keyboard.press('Enter');
+        await items()
+          .locator('.conversation-title', { hasText: /^Hello there$/ })
+          .waitFor();
+      },
+    );
+
     it('searches conversations by title', async () => {
       // Act
       await showSidebar();

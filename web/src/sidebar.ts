@@ -144,7 +144,12 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
       items.push(item(summary, ordinals.get(summary.id)));
     }
     flush();
+    // The list is rebuilt: the focus stays on the same control of the same conversation.
+    const focused = document.activeElement;
+    const focusKey =
+      focused instanceof HTMLElement && list.contains(focused) ? focused.dataset.focusKey : undefined;
     list.replaceChildren(...groups);
+    if (focusKey) list.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
     if (query !== '' && sorted.length === 0) status.textContent = done ? 'No chats match.' : 'Searching…';
     else if (done && conversations.size === 0) status.textContent = EMPTY_TEXT;
     else if (status.textContent !== 'Loading…') status.textContent = '';
@@ -162,6 +167,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
         class: 'conversation',
         'aria-current': summary.id === state.activeId ? 'page' : undefined,
         title: `${title} · ${new Date(summary.updatedAt).toLocaleString()}`,
+        'data-focus-key': `open:${summary.id}`,
       },
       h('span', { class: 'conversation-title' }, title),
       ordinal === undefined ? '' : h('span', { class: 'conversation-dup' }, `(${ordinal})`),
@@ -171,20 +177,38 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
       event.preventDefault();
       callbacks.onSelect(summary.id);
     });
-    const rename = iconButton('Rename', title, 'M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4', () => {
+    const rename = iconButton(summary.id, 'Rename', title, 'M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4', () => {
       renaming = summary.id;
       render();
     });
-    const remove = iconButton('Delete', title, 'M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3', () => {
-      void deleteConversation(summary, title);
-    });
+    const remove = iconButton(
+      summary.id,
+      'Delete',
+      title,
+      'M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
+      () => {
+        void deleteConversation(summary, title);
+      },
+    );
     return h('li', { class: 'conversation-item' }, link, h('div', { class: 'item-actions' }, rename, remove));
   }
 
-  function iconButton(verb: string, title: string, path: string, onClick: () => void): HTMLButtonElement {
+  function iconButton(
+    id: string,
+    verb: 'Rename' | 'Delete',
+    title: string,
+    path: string,
+    onClick: () => void,
+  ): HTMLButtonElement {
     const element = h(
       'button',
-      { type: 'button', class: 'item-action', 'aria-label': `${verb} “${title}”`, title: verb },
+      {
+        type: 'button',
+        class: 'item-action',
+        'aria-label': `${verb} “${title}”`,
+        title: verb,
+        'data-focus-key': `${verb}:${id}`,
+      },
       svgIcon(path),
     );
     element.addEventListener('click', onClick);
@@ -228,8 +252,7 @@ export function createSidebar(state: AppState, callbacks: SidebarCallbacks): Sid
 
   function focusItem(id: string, verb: 'Rename' | 'Delete'): void {
     requestAnimationFrame(() => {
-      const link = list.querySelector(`a[href="#/c/${CSS.escape(encodeURIComponent(id))}"]`);
-      link?.parentElement?.querySelector<HTMLButtonElement>(`button[title="${verb}"]`)?.focus();
+      list.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(`${verb}:${id}`)}"]`)?.focus();
     });
   }
 
