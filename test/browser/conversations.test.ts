@@ -62,6 +62,10 @@ describe('conversations in the web client', () => {
       if (size === 'phone' && !(await drawerOpen())) {
         await page.getByRole('button', { name: 'Open sidebar' }).tap();
         await page.locator('#sidebar.open').waitFor();
+        // Once it has slid in (screenshots, hit tests).
+        await page
+          .locator('#sidebar')
+          .evaluate((sidebar) => Promise.all(sidebar.getAnimations().map((animation) => animation.finished)));
       }
     }
 
