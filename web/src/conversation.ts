@@ -76,7 +76,9 @@ export function createConversationView(state: AppState, callbacks: ConversationC
       earlierCursor = page.next_cursor;
       earlierButton.hidden = earlierCursor === undefined;
       const oldest = page.chats[page.chats.length - 1];
-      for (const entry of page.chats) callbacks.noteTurn(id, entry.user_message, entry.timestamp);
+      // A conversation the list has not paged in yet is titled by its oldest prompt seen, as the server titles it.
+      const newest = page.chats[0];
+      if (newest && oldest) callbacks.noteTurn(id, oldest.user_message, newest.timestamp);
       callbacks.renderSidebar();
       titleEl.textContent = callbacks.titleOf(id) ?? oldest?.user_message ?? '';
       const current = state.live;
