@@ -3,8 +3,6 @@
  * the HTTP adapter's job: functions/http/requests.ts.
  */
 
-import type { TurnRevision } from './turn';
-
 export interface ChatRequest {
   readonly prompt: string;
   readonly stream: boolean;
@@ -30,4 +28,13 @@ export interface HistoryRequest {
   readonly limit: number;
   readonly cursor?: string;
   readonly conversationId?: string;
+}
+
+/**
+ * A turn sent to redo an earlier one of its conversation: `regeneration` answers the same prompt again,
+ * `edit` sends an edited prompt in its place. Both are new turns; `of` is the earlier turn's id.
+ */
+export interface TurnRevision {
+  readonly kind: 'regeneration' | 'edit';
+  readonly of: string;
 }

@@ -2,10 +2,12 @@
  * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
+
+import type { TurnRevision } from './chat-request';
 import type { Conversation, ConversationPage, Erasure } from './conversation';
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
 import type { PromptLimits } from './quota';
-import type { ChatMessage, TokenUsage, Turn, TurnOutcome, TurnRevision } from './turn';
+import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface Clock {
   now(): number;

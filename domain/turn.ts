@@ -1,4 +1,5 @@
 import type { FinalTurnStatus, Tier, TurnStatus } from '../contract/turn';
+import type { TurnRevision } from './chat-request';
 
 /** The verified identity of a request: always derived from the token, never from the body. */
 export interface Caller {
@@ -9,15 +10,6 @@ export interface Caller {
 export interface TokenUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
-}
-
-/**
- * A turn sent to redo an earlier one of its conversation: `regeneration` answers the same prompt again,
- * `edit` sends an edited prompt in its place. Both are new turns; `of` is the earlier turn's id.
- */
-export interface TurnRevision {
-  readonly kind: 'regeneration' | 'edit';
-  readonly of: string;
 }
 
 /** One prompt and its answer, as stored. */

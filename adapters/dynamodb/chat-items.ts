@@ -27,9 +27,10 @@
 import { createHash } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { TurnStatus } from '../../contract/turn';
+import type { TurnRevision } from '../../domain/chat-request';
 import { ulid } from '../../domain/ids';
 import type { IdempotencyClaim, NewTurn, StoredTurnInput } from '../../domain/ports';
-import type { Turn, TurnOutcome, TurnRevision } from '../../domain/turn';
+import type { Turn, TurnOutcome } from '../../domain/turn';
 import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { decodeStoredText, encodeStoredText } from './stored-text';
 
