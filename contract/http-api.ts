@@ -13,6 +13,10 @@ export interface ChatRequestBody {
   readonly prompt: string;
   readonly stream?: boolean;
   readonly conversation_id?: string;
+  /** A regeneration: the id of the turn whose answer this new turn answers again (same prompt). */
+  readonly regenerate_of?: string;
+  /** An edit-and-resend: the id of the turn whose prompt this new turn's prompt replaces. */
+  readonly edit_of?: string;
 }
 
 /** POST /chat without streaming: answered once the turn is stored. */
@@ -54,6 +58,10 @@ export interface HistoryEntry {
   readonly status: TurnStatus;
   /** Why a failed turn failed (an error code); see TURN_ERROR_MESSAGES. */
   readonly error_code?: string;
+  /** Set when the turn was sent as a regeneration of this earlier turn (POST /chat's `regenerate_of`). */
+  readonly regenerate_of?: string;
+  /** Set when the turn was sent as an edit of this earlier turn's prompt (POST /chat's `edit_of`). */
+  readonly edit_of?: string;
 }
 
 /** GET /chat/history, newest first; `next_cursor` only when more entries exist. */

@@ -14,6 +14,8 @@ export interface ChatRequest {
   readonly history?: readonly ChatMessage[];
   readonly stream: boolean;
   readonly conversationId?: string;
+  /** What this turn revises (a regeneration or an edit of an earlier turn); stored on the turn. */
+  readonly revises?: TurnRevision;
   /** How many times the client already retried after a 503 (`x-retry-attempt`); drives its backoff. */
   readonly retryAttempt?: number;
   /** `Idempotency-Key` header: a retry with the same key never starts a second inference. */
@@ -33,4 +35,13 @@ export interface HistoryRequest {
   readonly limit: number;
   readonly cursor?: string;
   readonly conversationId?: string;
+}
+
+/**
+ * A turn sent to redo an earlier one of its conversation: `regeneration` answers the same prompt again,
+ * `edit` sends an edited prompt in its place. Both are new turns; `of` is the earlier turn's id.
+ */
+export interface TurnRevision {
+  readonly kind: 'regeneration' | 'edit';
+  readonly of: string;
 }

@@ -2,6 +2,8 @@
  * Ports: what the use cases need from the outside world. Adapters in adapters/ implement them
  * with the AWS SDK or HTTP; tests implement them only to inject faults.
  */
+
+import type { TurnRevision } from './chat-request';
 import type { Conversation, ConversationPage, Erasure } from './conversation';
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
 import type { PromptLimits } from './quota';
@@ -22,6 +24,7 @@ export interface NewTurn {
   readonly server?: string;
   /** Where a stop for this turn is delivered while it streams (StopInbox.address). */
   readonly stopInbox?: string;
+  readonly revises?: TurnRevision;
 }
 
 export interface StoredTurnInput {

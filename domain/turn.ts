@@ -1,4 +1,5 @@
 import type { FinalTurnStatus, Tier, TurnStatus } from '../contract/turn';
+import type { TurnRevision } from './chat-request';
 
 /** The verified identity of a request: always derived from the token, never from the body. */
 export interface Caller {
@@ -32,6 +33,7 @@ export interface Turn {
   readonly server?: string;
   /** Set while in_progress: where its stop is delivered. */
   readonly stopInbox?: string;
+  readonly revises?: TurnRevision;
 }
 
 /** How a started turn ended; the repository applies it only to a turn still in_progress. */

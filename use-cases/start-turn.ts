@@ -53,6 +53,7 @@ export class ChatService {
       conversationId: request.conversationId ?? ulid(startedAt),
       userMessage: request.prompt,
       createdAt: new Date(startedAt).toISOString(),
+      ...(request.revises ? { revises: request.revises } : {}),
     };
     // From here on, every line of the request names the turn (first-token retries, write parks).
     this.deps.log.addRequestKeys?.({ message_id: turn.id });

@@ -8,7 +8,7 @@
  *              id, conversation_id, user_message, assistant_response (brotli bytes when long: stored-text.ts),
  *              status, created_at, updated_at,
  *              finish_reason?, usage? {prompt_tokens, completion_tokens}, message_tokens?, context_from?,
- *              error_code?, server?,
+ *              error_code?, server?, regenerate_of? | edit_of? (the turn it revises: TurnRevision),
  *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only),
  *              stop_inbox? (only while in_progress: where POST /chat/stop delivers)
  * Store claim: sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { TurnStatus } from '../../contract/turn';
+import type { TurnRevision } from '../../domain/chat-request';
 import { ulid } from '../../domain/ids';
 import type { IdempotencyClaim, NewTurn, StoredTurnInput } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
@@ -89,6 +90,8 @@ export interface TurnItem {
   readonly context_from?: string;
   readonly error_code?: string;
   readonly server?: string;
+  readonly regenerate_of?: string;
+  readonly edit_of?: string;
   readonly inflight?: string;
   readonly stop_inbox?: string;
 }
@@ -118,7 +121,21 @@ export function startedTurnItem(turn: NewTurn): TurnItem {
     inflight: inflightKey(turn.id),
     ...(turn.server === undefined ? {} : { server: turn.server }),
     ...(turn.stopInbox === undefined ? {} : { stop_inbox: turn.stopInbox }),
+    ...revisionAttributes(turn.revises),
   };
+}
+
+/** A revision's attribute: `regenerate_of` or `edit_of`, holding the revised turn's id. */
+function revisionAttributes(revises: TurnRevision | undefined): Pick<TurnItem, 'regenerate_of' | 'edit_of'> {
+  if (revises === undefined) return {};
+  return revises.kind === 'regeneration' ? { regenerate_of: revises.of } : { edit_of: revises.of };
+}
+
+function revisionFromItem(item: Record<string, unknown>): TurnRevision | undefined {
+  const regenerateOf = optionalString(item, 'regenerate_of');
+  if (regenerateOf !== undefined) return { kind: 'regeneration', of: regenerateOf };
+  const editOf = optionalString(item, 'edit_of');
+  return editOf === undefined ? undefined : { kind: 'edit', of: editOf };
 }
 
 /**
@@ -184,6 +201,9 @@ export function finishTurnUpdate(
   setIfAbsent('user_message', encodeStoredText(turn.userMessage));
   setIfAbsent('created_at', turn.createdAt);
   if (turn.server !== undefined) setIfAbsent('server', turn.server);
+  for (const [attribute, value] of Object.entries(revisionAttributes(turn.revises))) {
+    setIfAbsent(attribute, value);
+  }
   set('status', outcome.status);
   set('assistant_response', encodeStoredText(outcome.assistantResponse));
   set('updated_at', outcome.updatedAt);
@@ -220,6 +240,7 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
   const stopInbox = optionalString(item, 'stop_inbox');
   const messageTokens = item.message_tokens;
   const contextFrom = optionalString(item, 'context_from');
+  const revises = revisionFromItem(item);
   return {
     userId: requiredString(item, 'pk'),
     id: requiredString(item, 'id'),
@@ -238,6 +259,7 @@ export function turnFromItem(item: Record<string, unknown>): Turn {
     ...(errorCode === undefined ? {} : { errorCode }),
     ...(server === undefined ? {} : { server }),
     ...(stopInbox === undefined ? {} : { stopInbox }),
+    ...(revises === undefined ? {} : { revises }),
   };
 }
 

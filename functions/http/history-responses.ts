@@ -12,6 +12,8 @@ export function toChatEntry(turn: Turn) {
     conversation_id: turn.conversationId,
     status: turn.status,
     ...(turn.errorCode ? { error_code: turn.errorCode } : {}),
+    ...(turn.revises?.kind === 'regeneration' ? { regenerate_of: turn.revises.of } : {}),
+    ...(turn.revises?.kind === 'edit' ? { edit_of: turn.revises.of } : {}),
   };
 }
 

@@ -79,10 +79,20 @@ export function parseChatRequest(
   if (stream !== undefined && typeof stream !== 'boolean')
     throw invalidRequest('"stream" must be a boolean.');
   const conversationId = optionalClientId(record, 'conversation_id');
+  const regenerateOf = optionalClientId(record, 'regenerate_of');
+  const editOf = optionalClientId(record, 'edit_of');
+  if (regenerateOf && editOf) throw invalidRequest('Send "regenerate_of" or "edit_of", not both.');
+  if ((regenerateOf || editOf) && !conversationId) {
+    throw invalidRequest(
+      `"${regenerateOf ? 'regenerate_of' : 'edit_of'}" needs the turn's "conversation_id".`,
+    );
+  }
+  const of = regenerateOf ?? editOf;
   return {
     prompt,
     stream: streamFromQuery || stream === true,
     ...(conversationId ? { conversationId } : {}),
+    ...(of ? { revises: { kind: regenerateOf ? 'regeneration' : 'edit', of } } : {}),
   };
 }
 

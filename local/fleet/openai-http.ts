@@ -16,6 +16,8 @@ export interface ChatCompletionParams {
   seed: number | null;
   promptText: string;
   topicText: string;
+  /** Earlier user messages equal to the last one: a regeneration (or a repeat) gets another answer. */
+  repeats: number;
   promptTokens: number;
 }
 
@@ -118,6 +120,8 @@ export function parseChatCompletionParams(raw: string): ChatCompletionParams {
     seed = request.seed;
   }
   const promptText = texts.join('\n');
+  const userTexts = userMessages(messages);
+  const repeats = userTexts.slice(0, -1).filter((text) => text === topicText).length;
   return {
     stream: request.stream === true,
     includeUsage,
@@ -125,6 +129,7 @@ export function parseChatCompletionParams(raw: string): ChatCompletionParams {
     seed,
     promptText,
     topicText: topicText || promptText,
+    repeats,
     promptTokens,
   };
 }
@@ -281,4 +286,13 @@ export function completionOutput(meta: CompletionMeta): CompletionOutput {
       );
     },
   };
+}
+
+function userMessages(messages: readonly unknown[]): string[] {
+  const texts: string[] = [];
+  messages.forEach((message, i) => {
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    if (role === 'user') texts.push(contentText(content, `messages[${i}].content`));
+  });
+  return texts;
 }

@@ -262,7 +262,9 @@ class SimulatedInferenceServer implements SimulatedServerHandle {
     this.metrics.requestsTotal++;
     const { answerTokens, seed, retryAfterSeconds } = this.scheduler.options;
     // max_tokens cuts the natural answer (the same words, without its closing full stop).
-    const full = generateAnswerTokens(request.topicText, answerTokens, request.seed ?? seed);
+    // A prompt asked again in its conversation (a regeneration) gets another answer, still deterministic.
+    const answerSeed = (request.seed ?? seed) + request.repeats * 7919;
+    const full = generateAnswerTokens(request.topicText, answerTokens, answerSeed);
     const cut = request.maxTokens !== null && request.maxTokens < full.length;
     const tokens = cut ? full.slice(0, request.maxTokens ?? undefined) : full;
     const output = completionOutput({

@@ -1,5 +1,9 @@
 // Deterministic "answer" text for the simulated inference server: readable English sentences that reuse
 // the prompt's key words. One token = one word with its leading space (or a paragraph break before it).
+// A prompt that asks for code, a table, a list or markdown gets a markdown document instead
+// (markdown-text.ts), so that the web client's rich rendering can be seen and tested locally.
+
+import { markdownAnswer, markdownTokens, requestedFeatures } from './markdown-text';
 
 const STOPWORDS = new Set(
   (
@@ -99,11 +103,17 @@ function capitalize(text: string): string {
  * Returns exactly `tokens` tokens of English derived from `prompt`. The first token has no leading space;
  * the others start with a space, or with a blank line at a paragraph break. Same (prompt, seed) → same text.
  * The last token ends with a full stop.
+ *
+ * A prompt asking for markdown (requestedFeatures: "code", "table", "list", a language name, "markdown")
+ * gets a whole markdown document instead, as many tokens as it has (a table or a code fence is never cut
+ * by `tokens`; max_tokens still cuts it). Its tokens keep their newlines and indentation.
  */
 export function generateAnswerTokens(prompt: string, tokens: number, seed = 1): string[] {
   const count = Math.max(0, Math.floor(tokens));
   const random = createRandom(hashString(prompt) ^ Math.imul(seed >>> 0, 0x9e3779b1));
   const topics = keywords(prompt);
+  const features = requestedFeatures(prompt);
+  if (features.size > 0 && count > 0) return markdownTokens(markdownAnswer(prompt, features, topics, random));
   const pool = topics.length > 0 ? topics : FALLBACK_TOPICS;
   const out: string[] = [];
   let sentencesInParagraph = 0;

@@ -6,12 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { login, type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
+  fullyReachable,
   lastTurn,
   launchBrowser,
   logInThroughForm,
   PASSWORD,
   screenshot,
   send,
+  seriousViolations,
   type TestBrowser,
   waitForStatus,
 } from './support/browser';
@@ -122,7 +124,11 @@ describe('web client when the AI servers are busy', () => {
     await countdown.waitFor();
     expect(await countdown.textContent()).toMatch(/^[1-9]\d*$/);
     expect(await page.getByRole('button', { name: 'Retry now' }).isVisible()).toBe(true);
-    await screenshot(page, 'busy');
+    // The card and both its buttons are scrolled into view, above the composer.
+    await expect.poll(() => fullyReachable(page, '.notice.busy .primary')).toBe(true);
+    expect(await fullyReachable(page, '.notice.busy .ghost')).toBe(true);
+    await screenshot(page, 'desktop-busy');
+    expect(await seriousViolations(page)).toEqual([]);
     // The prompt is kept on screen while waiting, not lost.
     await expect(lastTurn(page).locator('.user-bubble').textContent()).resolves.toBe(prompt);
 
@@ -162,5 +168,32 @@ describe('web client when the AI servers are busy', () => {
     expect(chatRequests[before]?.headers()['x-retry-attempt']).toBe(String(before));
     await bob.done;
     await waitForStatus(page, 'completed', 90_000);
+  });
+
+  it('on a phone, scrolls the busy card and its buttons into view below a long conversation', async () => {
+    // Prepare: a conversation long enough to scroll, on a phone-sized touch screen.
+    const phone = await launchBrowser('phone');
+    try {
+      const phonePage = await phone.newPage();
+      await logInThroughForm(phonePage, stack.url, 'alice@example.com');
+      await send(phonePage, 'Show markdown with a table, a list and code for release notes');
+      await waitForStatus(phonePage, 'completed', 90_000);
+      const bob = await occupyTheServer();
+
+      // Act
+      await phonePage.getByLabel('Message').fill('And one more question about it');
+      await phonePage.getByRole('button', { name: 'Send' }).tap();
+
+      // Assess: both buttons are on screen and nothing (the composer) covers them.
+      await phonePage.getByText(BUSY, { exact: true }).waitFor();
+      await expect.poll(() => fullyReachable(phonePage, '.notice.busy .primary')).toBe(true);
+      expect(await fullyReachable(phonePage, '.notice.busy .ghost')).toBe(true);
+      await screenshot(phonePage, 'phone-busy');
+      expect(await seriousViolations(phonePage)).toEqual([]);
+      await bob.done;
+      await waitForStatus(phonePage, 'completed', 90_000);
+    } finally {
+      await phone.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { titleFromPrompt } from '../../domain/conversation';
 import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
 import { type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
@@ -53,7 +54,7 @@ describe('web client', () => {
     // Prepare
     await page.goto(stack.url);
     await page.getByLabel('Email').waitFor();
-    await screenshot(page, 'login');
+    await screenshot(page, 'desktop-login-first');
 
     // Act
     await logInThroughForm(page, stack.url, 'alice@example.com');
@@ -83,7 +84,7 @@ describe('web client', () => {
       if (status === 'streaming' && length > 0) {
         if (lengthsWhileStreaming.at(-1) !== length) lengthsWhileStreaming.push(length);
         if (!shot && lengthsWhileStreaming.length >= 3) {
-          await screenshot(page, 'streaming');
+          await screenshot(page, 'desktop-streaming');
           shot = true;
         }
       }
@@ -114,7 +115,7 @@ describe('web client', () => {
     await expect(lastTurn(page).locator('.answer').textContent()).resolves.toBe(answerBefore);
     const sidebar = page.getByRole('navigation', { name: 'Conversations' });
     await sidebar.getByRole('link', { name: 'Tell me about streaming answers' }).waitFor();
-    await screenshot(page, 'history');
+    await screenshot(page, 'desktop-history');
   });
 
   it('starts a new chat, and both conversations are listed newest first', async () => {
@@ -125,7 +126,7 @@ describe('web client', () => {
 
     // Assess
     await expect(page.locator('#turns > .turn').count()).resolves.toBe(1);
-    const titles = await page.locator('#conversation-list a').allTextContents();
+    const titles = await page.locator('#conversation-list .conversation-title').allTextContents();
     expect(titles.slice(0, 2)).toEqual([
       'Second conversation about gardening tomatoes',
       'Tell me about streaming answers in a chat application',
@@ -149,7 +150,7 @@ describe('web client', () => {
     await waitForStatus(page, 'stopped', 15_000);
     await lastTurn(page).getByText('Stopped', { exact: true }).waitFor();
     expect(await lastTurn(page).getByRole('button', { name: 'Retry', exact: true }).isVisible()).toBe(true);
-    await screenshot(page, 'stopped');
+    await screenshot(page, 'desktop-stopped');
     await page.getByRole('button', { name: 'Send' }).waitFor();
     // …and the server stored it as stopped: it still is after a reload.
     await page.reload();
@@ -182,7 +183,9 @@ describe('web client', () => {
 
     // Assess
     await expect(lastTurn(page).locator('.user-bubble').textContent()).resolves.toBe(attack);
-    await expect(page.locator('#conversation-list a').first().textContent()).resolves.toBe(attack);
+    await expect(page.locator('#conversation-list .conversation-title').first().textContent()).resolves.toBe(
+      titleFromPrompt(attack),
+    );
     await expect(
       page.locator('#turns img, #turns script, #turns a[href^="javascript"]').count(),
     ).resolves.toBe(0);
@@ -246,7 +249,7 @@ describe('web client', () => {
     );
     const statuses: number[] = [];
     page.on('response', (response) => {
-      if (new URL(response.url()).pathname === '/chat/history') statuses.push(response.status());
+      if (new URL(response.url()).pathname === '/chat/conversations') statuses.push(response.status());
     });
 
     // Act
@@ -264,25 +267,27 @@ describe('web client', () => {
   });
 
   it('pages the conversation list with next_cursor as the sidebar scrolls', async () => {
-    // Prepare: a long history, served in two pages.
-    const entry = (page: number, index: number) => ({
-      id: `m${page}-${index}`,
-      conversation_id: `c${page}-${index}`,
-      user_message: `Page ${page} conversation ${index}`,
-      assistant_response: 'ok',
-      timestamp: new Date(Date.UTC(2026, 0, 2 - page, 23 - index)).toISOString(),
-      status: 'completed',
-    });
+    // Prepare: many conversations, served in two pages by GET /chat/conversations.
+    const entry = (page: number, index: number) => {
+      const at = new Date(Date.UTC(2026, 0, 2 - page, 23 - index)).toISOString();
+      return {
+        id: `c${page}-${index}`,
+        title: `Page ${page} conversation ${index}`,
+        created_at: at,
+        updated_at: at,
+        turns: 1,
+      };
+    };
     const cursors: (string | null)[] = [];
     await page.route(
-      (url) => url.pathname === '/chat/history' && !url.searchParams.has('conversation_id'),
+      (url) => url.pathname === '/chat/conversations',
       (route) => {
         const cursor = new URL(route.request().url()).searchParams.get('cursor');
         cursors.push(cursor);
         const pageNumber = cursor === 'page-2' ? 2 : 1;
-        const chats = Array.from({ length: 20 }, (_, index) => entry(pageNumber, index));
+        const conversations = Array.from({ length: 20 }, (_, index) => entry(pageNumber, index));
         return route.fulfill({
-          json: pageNumber === 1 ? { chats, next_cursor: 'page-2' } : { chats },
+          json: pageNumber === 1 ? { conversations, next_cursor: 'page-2' } : { conversations },
         });
       },
     );
@@ -296,9 +301,9 @@ describe('web client', () => {
     // Assess
     await page.getByRole('link', { name: 'Page 2 conversation 19' }).waitFor();
     expect(cursors).toEqual([null, 'page-2']);
-    const titles = await page.locator('#conversation-list a').allTextContents();
+    const titles = await page.locator('#conversation-list .conversation-title').allTextContents();
     expect(titles.indexOf('Page 1 conversation 0')).toBeLessThan(titles.indexOf('Page 2 conversation 0'));
-    await page.unroute((url) => url.pathname === '/chat/history' && !url.searchParams.has('conversation_id'));
+    await page.unroute((url) => url.pathname === '/chat/conversations');
   });
 
   it('logs out and forgets the session', async () => {

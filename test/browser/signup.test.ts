@@ -9,6 +9,7 @@ import {
   launchBrowser,
   screenshot,
   send,
+  seriousViolations,
   type TestBrowser,
   waitForStatus,
 } from './support/browser';
@@ -68,11 +69,13 @@ describe('accounts in the web client', () => {
     await expect(
       page.getByRole('alert').filter({ hasText: 'at least 12 characters' }).textContent(),
     ).resolves.toContain('a digit');
-    await screenshot(page, 'signup-weak-password');
+    await screenshot(page, 'desktop-signup-weak-password');
+    expect(await seriousViolations(page)).toEqual([]);
     await card().getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
-    await screenshot(page, 'signup-confirm');
+    await screenshot(page, 'desktop-signup-confirm');
+    expect(await seriousViolations(page)).toEqual([]);
     const { code } = await printedCode('Verification', 'carol@example.com');
     await page.getByLabel('Verification code').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Confirm' }).click();
@@ -146,6 +149,8 @@ describe('accounts in the web client', () => {
     expect(await card().getByLabel('Email').inputValue()).toBe('carol@example.com');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Set a new password' }).waitFor();
+    await screenshot(page, 'desktop-reset-password');
+    expect(await seriousViolations(page)).toEqual([]);
     const { code } = await printedCode('Password reset', 'carol@example.com');
     await page.keyboard.type(code);
     await page.keyboard.press('Tab');
@@ -156,5 +161,58 @@ describe('accounts in the web client', () => {
     await page.getByRole('button', { name: 'Log out' }).waitFor();
     await expect(page.locator('#account-email').textContent()).resolves.toBe('carol@example.com');
     expect(stack.output()).not.toContain(NEW_PASSWORD);
+  });
+
+  it('on a phone: signs up with the printed code, then resets the password with a code, with clear errors', async () => {
+    // Prepare
+    const phone = await launchBrowser('phone');
+    const original = page;
+    try {
+      page = await phone.newPage();
+      await page.goto(stack.url);
+      await page.getByRole('button', { name: 'Create an account' }).tap();
+      await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+      await screenshot(page, 'phone-signup');
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Act: sign up → the printed code → logged in on the free tier.
+      await card().getByLabel('Email').fill('erin@example.com');
+      await card().getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Create account' }).tap();
+      await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+      await screenshot(page, 'phone-signup-confirm');
+      expect(await seriousViolations(page)).toEqual([]);
+      const { code } = await printedCode('Verification', 'erin@example.com');
+      await page.getByLabel('Verification code').fill(code);
+      await page.getByRole('button', { name: 'Confirm' }).tap();
+      await page.getByRole('textbox', { name: 'Message' }).waitFor();
+      await expect(page.locator('#tier-badge').textContent()).resolves.toBe('Free');
+      await expect(page.locator('#account-email').textContent()).resolves.toBe('erin@example.com');
+
+      // …then log out (from the drawer) and reset the forgotten password.
+      await page.getByRole('button', { name: 'Open sidebar' }).tap();
+      await page.getByRole('button', { name: 'Log out' }).tap();
+      await page.getByRole('button', { name: 'Forgot password?' }).tap();
+      await card().getByLabel('Email').fill('erin@example.com');
+      await page.getByRole('button', { name: 'Send code' }).tap();
+      await page.getByRole('heading', { name: 'Set a new password' }).waitFor();
+      const reset = await printedCode('Password reset', 'erin@example.com');
+      await page.getByLabel('Reset code').fill(reset.code === '000000' ? '111111' : '000000');
+      await card().getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Set password and log in' }).tap();
+      await page.getByRole('alert').filter({ hasText: "That code isn't right" }).waitFor();
+      await screenshot(page, 'phone-reset-wrong-code');
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByLabel('Reset code').fill(reset.code);
+      await page.getByRole('button', { name: 'Set password and log in' }).tap();
+
+      // Assess
+      await page.getByRole('textbox', { name: 'Message' }).waitFor();
+      await expect(page.locator('#account-email').textContent()).resolves.toBe('erin@example.com');
+      expect(stack.output()).not.toContain(NEW_PASSWORD);
+    } finally {
+      page = original;
+      await phone.close();
+    }
   });
 });

@@ -1,4 +1,12 @@
-import type { HistoryEntry, HistoryResponse, StopRequestBody } from '../../contract/http-api';
+import type {
+  ConversationEntry,
+  ConversationsResponse,
+  EraseStatusBody,
+  HistoryEntry,
+  HistoryResponse,
+  RenameConversationBody,
+  StopRequestBody,
+} from '../../contract/http-api';
 import type { PublicConfig } from '../../contract/public-config';
 import { isTurnStatus } from '../../contract/turn';
 import { AuthError, isRecord, refresh, type Session, saveSession } from './auth';
@@ -85,6 +93,52 @@ export class Api {
     return parseHistory(await response.json());
   }
 
+  /** GET /chat/conversations: newest activity first. */
+  async conversations(params: { limit?: number; cursor?: string }): Promise<ConversationsResponse> {
+    const query = new URLSearchParams();
+    if (params.limit !== undefined) query.set('limit', String(params.limit));
+    if (params.cursor !== undefined) query.set('cursor', params.cursor);
+    const response = await this.fetch(`/chat/conversations?${query}`);
+    if (!response.ok) throw await apiError(response);
+    return parseConversations(await response.json());
+  }
+
+  /** PATCH /chat/conversations/{id}: the renamed conversation. */
+  async rename(id: string, title: string): Promise<ConversationEntry> {
+    const response = await this.fetch(`/chat/conversations/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title } satisfies RenameConversationBody),
+    });
+    if (!response.ok) throw await apiError(response);
+    const entry = parseConversation(await response.json());
+    if (!entry) throw new Error('Unexpected rename response');
+    return entry;
+  }
+
+  /** DELETE /chat/conversations/{id} (204; a 404 means it is gone already, which is what was asked). */
+  async deleteConversation(id: string): Promise<void> {
+    const response = await this.fetch(`/chat/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (!response.ok && response.status !== 404) throw await apiError(response);
+    await response.body?.cancel();
+  }
+
+  /** GET /chat/export, as a file to save. */
+  async exportHistory(): Promise<Blob> {
+    const response = await this.fetch('/chat/export');
+    if (!response.ok) throw await apiError(response);
+    return new Blob([await response.arrayBuffer()], { type: 'application/json' });
+  }
+
+  /** DELETE /chat/history: erases every conversation (202). */
+  async eraseHistory(): Promise<EraseStatusBody> {
+    const response = await this.fetch('/chat/history', { method: 'DELETE' });
+    if (!response.ok) throw await apiError(response);
+    const body: unknown = await response.json().catch(() => ({}));
+    const status = isRecord(body) ? body.status : undefined;
+    return { status: status === 'complete' || status === 'erasing' ? status : 'erasing' };
+  }
+
   /** Asks the server to stop a streaming turn; false when the server could not (e.g. no such route). */
   async stop(messageId: string): Promise<boolean> {
     try {
@@ -158,10 +212,42 @@ export function parseHistory(body: unknown): HistoryResponse {
       timestamp: typeof timestamp === 'string' ? timestamp : String(timestamp ?? ''),
       status: isTurnStatus(status) ? status : 'completed',
       ...(typeof error_code === 'string' ? { error_code } : {}),
+      ...(typeof item.regenerate_of === 'string' ? { regenerate_of: item.regenerate_of } : {}),
+      ...(typeof item.edit_of === 'string' ? { edit_of: item.edit_of } : {}),
     });
   }
   return {
     chats,
+    ...(typeof body.next_cursor === 'string' && body.next_cursor !== ''
+      ? { next_cursor: body.next_cursor }
+      : {}),
+  };
+}
+
+function parseConversation(item: unknown): ConversationEntry | undefined {
+  if (!isRecord(item) || typeof item.id !== 'string') return undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    id: item.id,
+    title: text(item.title),
+    created_at: text(item.created_at),
+    updated_at: text(item.updated_at) || text(item.created_at),
+    turns: typeof item.turns === 'number' ? item.turns : 0,
+  };
+}
+
+/** Checks GET /chat/conversations' shape; a malformed entry is skipped. */
+export function parseConversations(body: unknown): ConversationsResponse {
+  if (!isRecord(body) || !Array.isArray(body.conversations)) {
+    throw new Error('Unexpected conversations response');
+  }
+  const conversations: ConversationEntry[] = [];
+  for (const item of body.conversations) {
+    const entry = parseConversation(item);
+    if (entry) conversations.push(entry);
+  }
+  return {
+    conversations,
     ...(typeof body.next_cursor === 'string' && body.next_cursor !== ''
       ? { next_cursor: body.next_cursor }
       : {}),

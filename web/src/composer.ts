@@ -3,7 +3,7 @@
  * answer streams, and the rendering of one prompt's SendEvents into its TurnView.
  */
 import { byId } from './dom';
-import { PromptSender, type SendEvent } from './send';
+import { PromptSender, type Revision, type SendEvent } from './send';
 import { type AppState, DRAFT_KEY, type LiveTurn, PENDING_KEY, readStored, store } from './state';
 import { TurnView } from './turn-view';
 
@@ -19,12 +19,14 @@ export interface ComposerCallbacks {
    * conversation, which becomes this conversation if it was a new chat.
    */
   readonly onAccepted: (conversationId: string, prompt: string, onScreen: boolean) => void;
+  /** The live turn settled: the conversation offers its actions again (regenerate moves to it). */
+  readonly onSettled: () => void;
 }
 
 export interface Composer {
   /** Gives back what was typed (or sent but not yet accepted) before a reload. */
   readonly restoreDraft: () => void;
-  readonly submit: (prompt: string, conversationId: string | undefined) => void;
+  readonly submit: (prompt: string, conversationId: string | undefined, revision?: Revision) => void;
   readonly focus: () => void;
   /** Sign-out: a prompt in flight is cancelled and put back into the box. */
   readonly cancelLive: () => void;
@@ -74,8 +76,10 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
     update();
   });
 
+  // On touch screens Enter is a new line (as on a phone's keyboard); the Send button sends.
+  const touch = matchMedia('(hover: none) and (pointer: coarse)');
   messageInput.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !touch.matches) {
       event.preventDefault();
       form.requestSubmit();
     }
@@ -96,21 +100,28 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
     stopButton.disabled = true;
   });
 
-  function submit(prompt: string, conversationId: string | undefined): void {
+  function submit(prompt: string, conversationId: string | undefined, revision?: Revision): void {
     const client = state.api;
     if (!client || state.live) return;
-    const view = new TurnView(prompt);
+    const view = new TurnView(prompt, '', revision?.kind ?? 'prompt');
+    view.conversationId = conversationId;
     view.setStatus('pending');
     if (conversationId === state.activeId) callbacks.showTurn(view.el);
     const sender = new PromptSender(
       client,
-      { prompt, tier: client.session.tier, ...(conversationId ? { conversationId } : {}) },
+      {
+        prompt,
+        tier: client.session.tier,
+        ...(conversationId ? { conversationId } : {}),
+        ...(revision && conversationId ? { revision } : {}),
+      },
       (event) => onSendEvent(current, event),
     );
     const current: LiveTurn = {
       sender,
       view,
       prompt,
+      revision,
       conversationId,
       messageId: undefined,
       streaming: false,
@@ -151,6 +162,8 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
       case 'meta':
         turn.messageId = event.messageId;
         turn.conversationId = event.conversationId;
+        view.messageId = event.messageId;
+        view.conversationId = event.conversationId;
         turn.streaming = true;
         turn.busy = false;
         view.clearNotice();
@@ -178,14 +191,14 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
           finish(turn);
           view.setStatus('failed');
           view.showError(event.message, event.kind === 'auth' ? undefined : () => retry(turn));
-          keepPrompt(turn.prompt);
+          if (turn.revision?.kind !== 'regeneration') keepPrompt(turn.prompt);
         }
         break;
       case 'cancelled':
         finish(turn);
         view.el.remove();
         callbacks.onWithdrawn();
-        keepPrompt(turn.prompt);
+        if (turn.revision?.kind !== 'regeneration') keepPrompt(turn.prompt);
         break;
     }
   }
@@ -195,6 +208,7 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
     if (turn.messageId === undefined) store(PENDING_KEY, '');
     stopButton.disabled = false;
     update();
+    queueMicrotask(callbacks.onSettled);
   }
 
   /** A failed, stopped or interrupted prompt is sent again as a new turn of the same conversation. */
@@ -205,7 +219,7 @@ export function createComposer(state: AppState, callbacks: ComposerCallbacks): C
       messageInput.value = '';
       saveDraft();
     }
-    submit(turn.prompt, turn.conversationId);
+    submit(turn.prompt, turn.conversationId, turn.revision);
   }
 
   return {

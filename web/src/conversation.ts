@@ -4,6 +4,7 @@
  */
 import type { HistoryEntry } from '../../contract/http-api';
 import { byId, h } from './dom';
+import type { Revision } from './send';
 import type { AppState } from './state';
 import { describeErrorCode, TurnView } from './turn-view';
 
@@ -12,8 +13,8 @@ export interface ConversationCallbacks {
   readonly noteTurn: (conversationId: string, prompt: string, timestamp: string) => void;
   readonly renderSidebar: () => void;
   readonly titleOf: (conversationId: string) => string | undefined;
-  /** Sends a failed, stopped or interrupted history turn's prompt again. */
-  readonly onRetry: (prompt: string, conversationId: string) => void;
+  /** Sends a prompt again as a new turn of its conversation: a retry, a regeneration or an edit. */
+  readonly onResend: (prompt: string, conversationId: string, revision?: Revision) => void;
 }
 
 export interface ConversationView {
@@ -28,6 +29,8 @@ export interface ConversationView {
   readonly showEmptyIfBlank: () => void;
   /** Stops polling and empties the column (sign-out). */
   readonly clear: () => void;
+  /** Offers Regenerate on the last settled turn only, and Edit on every prompt (none while one is live). */
+  readonly refreshActions: () => void;
 }
 
 const CONVERSATION_PAGE = 50;
@@ -73,7 +76,9 @@ export function createConversationView(state: AppState, callbacks: ConversationC
       earlierCursor = page.next_cursor;
       earlierButton.hidden = earlierCursor === undefined;
       const oldest = page.chats[page.chats.length - 1];
-      for (const entry of page.chats) callbacks.noteTurn(id, entry.user_message, entry.timestamp);
+      // A conversation the list has not paged in yet is titled by its oldest prompt seen, as the server titles it.
+      const newest = page.chats[0];
+      if (newest && oldest) callbacks.noteTurn(id, oldest.user_message, newest.timestamp);
       callbacks.renderSidebar();
       titleEl.textContent = callbacks.titleOf(id) ?? oldest?.user_message ?? '';
       const current = state.live;
@@ -104,15 +109,49 @@ export function createConversationView(state: AppState, callbacks: ConversationC
       .map((entry) => historyTurn(entry).el);
     if (mode === 'prepend') {
       turnsEl.prepend(...views);
-      return;
+    } else {
+      turnsEl.replaceChildren(...views);
+      if (live && live.conversationId === state.activeId) turnsEl.append(live.view.el);
     }
-    turnsEl.replaceChildren(...views);
-    if (live && live.conversationId === state.activeId) turnsEl.append(live.view.el);
+    refreshActions();
+  }
+
+  function refreshActions(): void {
+    const views = [...turnsEl.children].map((element) => TurnView.of(element));
+    const last = views.at(-1);
+    for (const view of views) {
+      const id = view?.messageId;
+      const conversationId = view?.conversationId;
+      if (!view || id === undefined || conversationId === undefined || state.live?.view === view) continue;
+      const busy = state.live !== undefined;
+      view.setActions({
+        ...(view === last && !busy
+          ? {
+              onRegenerate: () =>
+                callbacks.onResend(view.prompt, conversationId, { kind: 'regeneration', of: id }),
+            }
+          : {}),
+        ...(busy
+          ? {}
+          : {
+              onEdit: (prompt: string) =>
+                callbacks.onResend(prompt, conversationId, { kind: 'edit', of: id }),
+            }),
+      });
+    }
   }
 
   function historyTurn(entry: HistoryEntry): TurnView {
-    const view = new TurnView(entry.user_message, entry.assistant_response);
-    const retry = () => callbacks.onRetry(entry.user_message, entry.conversation_id);
+    const kind = entry.regenerate_of ? 'regeneration' : entry.edit_of ? 'edit' : 'prompt';
+    const view = new TurnView(entry.user_message, entry.assistant_response, kind);
+    view.messageId = entry.id;
+    view.conversationId = entry.conversation_id;
+    const revision: Revision | undefined = entry.regenerate_of
+      ? { kind: 'regeneration', of: entry.regenerate_of }
+      : entry.edit_of
+        ? { kind: 'edit', of: entry.edit_of }
+        : undefined;
+    const retry = () => callbacks.onResend(entry.user_message, entry.conversation_id, revision);
     if (entry.status === 'failed') view.setStatus('failed', describeErrorCode(entry.error_code), retry);
     else if (entry.status === 'stopped' || entry.status === 'interrupted')
       view.setStatus(entry.status, '', retry);
@@ -193,5 +232,6 @@ export function createConversationView(state: AppState, callbacks: ConversationC
       clearTimeout(pollTimer);
       turnsEl.replaceChildren();
     },
+    refreshActions,
   };
 }

@@ -27,10 +27,18 @@ export type SendEvent =
     }
   | { readonly type: 'cancelled' };
 
+/** A turn sent to redo an earlier one: `regenerate_of` / `edit_of` on POST /chat. */
+export interface Revision {
+  readonly kind: 'regeneration' | 'edit';
+  /** The earlier turn's message id. */
+  readonly of: string;
+}
+
 export interface SendOptions {
   readonly prompt: string;
   readonly conversationId?: string;
   readonly tier: Tier;
+  readonly revision?: Revision;
 }
 
 /** Stop asks the server first; if its end event does not come within this, the client lets go. */
@@ -94,6 +102,8 @@ export class PromptSender {
       prompt: this.options.prompt,
       stream: true,
       ...(this.options.conversationId ? { conversation_id: this.options.conversationId } : {}),
+      ...(this.options.revision?.kind === 'regeneration' ? { regenerate_of: this.options.revision.of } : {}),
+      ...(this.options.revision?.kind === 'edit' ? { edit_of: this.options.revision.of } : {}),
     } satisfies ChatRequestBody);
     for (;;) {
       let response: Response;

@@ -4,7 +4,7 @@
  * other through the callbacks main.ts wires, never by importing one another.
  */
 import type { Api } from './api';
-import type { PromptSender } from './send';
+import type { PromptSender, Revision } from './send';
 import type { TurnView } from './turn-view';
 
 /** The prompt on its way: at most one at a time. */
@@ -12,6 +12,7 @@ export interface LiveTurn {
   readonly sender: PromptSender;
   readonly view: TurnView;
   readonly prompt: string;
+  readonly revision: Revision | undefined;
   conversationId: string | undefined;
   messageId: string | undefined;
   streaming: boolean;

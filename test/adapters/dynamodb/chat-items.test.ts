@@ -85,6 +85,31 @@ describe('turn items', () => {
     expect(turnFromItem({ ...startedTurnItem(turn) })).not.toHaveProperty('messageTokens');
   });
 
+  it('stores what a turn revises (regenerate_of or edit_of) at its start and at its end, and reads it back', () => {
+    for (const revises of [
+      { kind: 'regeneration' as const, of: '01J0000000DDDDDDDDDDDDDDDD' },
+      { kind: 'edit' as const, of: '01J0000000EEEEEEEEEEEEEEEE' },
+    ]) {
+      const revising = { ...turn, revises };
+      const attribute = revises.kind === 'regeneration' ? 'regenerate_of' : 'edit_of';
+      const item = startedTurnItem(revising);
+      expect(item).toMatchObject({ [attribute]: revises.of });
+      expect(turnFromItem({ ...item })).toMatchObject({ revises });
+      // The end writes it only where absent: a turn whose start write was lost keeps it too.
+      const update = finishTurnUpdate(
+        revising,
+        { status: 'completed', assistantResponse: 'a', updatedAt: turn.createdAt },
+        false,
+      );
+      expect(update.UpdateExpression).toContain(
+        `#${attribute} = if_not_exists(#${attribute}, :${attribute})`,
+      );
+      expect(update.ExpressionAttributeValues).toMatchObject({ [`:${attribute}`]: revises.of });
+    }
+    expect(startedTurnItem(turn)).not.toHaveProperty('regenerate_of');
+    expect(turnFromItem({ ...startedTurnItem(turn) })).not.toHaveProperty('revises');
+  });
+
   it('ends a turn only from in_progress, or also from interrupted when asked, leaving the in-flight index', () => {
     const outcome = { status: 'completed' as const, assistantResponse: 'a', updatedAt: turn.createdAt };
     const plain = finishTurnUpdate(turn, outcome, false);

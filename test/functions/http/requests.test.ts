@@ -30,6 +30,13 @@ describe('parseChatRequest', () => {
     ['an over-long prompt', { prompt: 'x'.repeat(101) }],
     ['a non-boolean stream', { prompt: 'hi', stream: 'yes' }],
     ['a malformed conversation id', { prompt: 'hi', conversation_id: '../other-user' }],
+    ['a malformed regenerate_of', { prompt: 'hi', conversation_id: 'c1', regenerate_of: 'a b' }],
+    ['a numeric edit_of', { prompt: 'hi', conversation_id: 'c1', edit_of: 7 }],
+    [
+      'both regenerate_of and edit_of',
+      { prompt: 'hi', conversation_id: 'c1', regenerate_of: 'm1', edit_of: 'm1' },
+    ],
+    ['a regeneration without its conversation', { prompt: 'hi', regenerate_of: 'm1' }],
   ])('rejects %s as invalid_request', (_name, body) => {
     expect(codeOf(() => parseChatRequest(body, false, limits))).toBe('invalid_request');
   });
@@ -48,6 +55,22 @@ describe('parseChatRequest', () => {
     expect(parseChatRequest({ prompt: 'hi', conversation_id: 'c_1-A' }, false, limits).conversationId).toBe(
       'c_1-A',
     );
+  });
+});
+
+describe('parseChatRequest revisions (regenerate_of, edit_of)', () => {
+  it('marks a regeneration and an edit of an earlier turn, and nothing when neither is sent', () => {
+    const base = { prompt: 'hi', conversation_id: 'c1' };
+    expect(parseChatRequest({ ...base, regenerate_of: 'm1' }, false, limits).revises).toEqual({
+      kind: 'regeneration',
+      of: 'm1',
+    });
+    expect(parseChatRequest({ ...base, edit_of: 'm2' }, false, limits).revises).toEqual({
+      kind: 'edit',
+      of: 'm2',
+    });
+    expect(parseChatRequest({ ...base, edit_of: null }, false, limits)).not.toHaveProperty('revises');
+    expect(parseChatRequest(base, false, limits)).not.toHaveProperty('revises');
   });
 });
 

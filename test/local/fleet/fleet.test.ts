@@ -114,4 +114,34 @@ describe('answer text', () => {
     expect(generateAnswerTokens('', 5).length).toBe(5);
     expect(countTokens('Hello, world!')).toBe(4);
   });
+
+  it('writes markdown when the prompt asks for code, a table or a list, deterministically', () => {
+    // Prepare
+    const prompt = 'Show me a table and some python code about caching';
+
+    // Act
+    const text = generateAnswerTokens(prompt, 60).join('');
+
+    // Assess
+    expect(generateAnswerTokens(prompt, 60).join('')).toBe(text);
+    expect(text).toMatch(/^## Caching\n/);
+    expect(text).toContain('| Option | Effort | Time | Recommended |\n| :--- | :---: | ---: | :---: |');
+    expect(text).toMatch(/```python\n[\s\S]+\n```/);
+    expect(text).toMatch(/\[the caching guide\]\(https:\/\/example\.com\/guides\/caching\)/);
+    expect(text.endsWith('.')).toBe(true);
+    // Code keeps its indentation: tokens carry the whitespace before them.
+    expect(text).toContain('\n    counts = Counter(items)');
+  });
+
+  it('writes nested and task lists, every language a prompt names, and prose otherwise', () => {
+    const list = generateAnswerTokens('Give me a checklist for moving house', 60).join('');
+    expect(list).toMatch(/\n {3}- write down/);
+    expect(list).toContain('- [x] Outline');
+    expect(list).toContain('~~Guess~~');
+    const code = generateAnswerTokens('Compare bash and sql for counting rows', 60).join('');
+    expect(code).toContain('```bash\n');
+    expect(code).toContain('```sql\n');
+    expect(generateAnswerTokens('Tell me about rivers and mountains', 60).join('')).not.toMatch(/[#|`]/);
+    expect(generateAnswerTokens('Tell me about rivers and mountains', 60).length).toBe(60);
+  });
 });

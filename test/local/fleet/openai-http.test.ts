@@ -26,6 +26,23 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     );
   });
 
+  it('answers a prompt asked again in its conversation (a regeneration) differently, and the same each time', async () => {
+    const server = await start();
+    const ask = async (messages: { role: 'user' | 'assistant'; content: string }[]) =>
+      (await clientFor(server).chat.completions.create({ model: 'local-llm', messages })).choices[0]?.message
+        .content ?? '';
+    const first = await ask([{ role: 'user', content: PROMPT }]);
+    const again = [
+      { role: 'user' as const, content: PROMPT },
+      { role: 'assistant' as const, content: first },
+      { role: 'user' as const, content: PROMPT },
+    ];
+    const regenerated = await ask(again);
+    expect(regenerated).not.toBe(first);
+    expect(await ask(again)).toBe(regenerated);
+    expect(await ask([{ role: 'user', content: PROMPT }])).toBe(first);
+  });
+
   it('cuts the answer at max_tokens with finish_reason length', async () => {
     const server = await start();
     const completion = await clientFor(server).chat.completions.create({
