@@ -1,3 +1,4 @@
+import type { TurnRevision } from './chat-request';
 import type { ChatMessage, TokenUsage, Turn } from './turn';
 
 /**
@@ -175,4 +176,19 @@ export function clientContext(history: readonly ChatMessage[], prompt: string): 
     estimatedTurns: 0,
     fromClient: true,
   };
+}
+
+/**
+ * The earlier turns (newest first) a new turn's prompt may hold, given revisions: a turn that a later one
+ * regenerated or edited is not context, and a turn that itself revises one is asked as if that turn, and
+ * any after it, had never been: a regeneration must not see the answer it replaces. Applied to every turn
+ * alike, so the newest turn a prompt holds was itself sent with the same rule (the counts above stay exact).
+ */
+export function withoutRevisedTurns(earlier: readonly Turn[], revises: TurnRevision | undefined): Turn[] {
+  const revised = new Set(earlier.flatMap((turn) => (turn.revises ? [turn.revises.of] : [])));
+  const target = revises && earlier.find((turn) => turn.id === revises.of);
+  return earlier.filter(
+    (turn) =>
+      !revised.has(turn.id) && turn.id !== revises?.of && (!target || turn.createdAt < target.createdAt),
+  );
 }

@@ -4,6 +4,7 @@
  * then are those read as context, and only those since it was created: a deleted or erased conversation's
  * turns (still being deleted, or reused by its id) are never context, and a new conversation costs no read.
  */
+import { withoutRevisedTurns } from '../domain/context';
 import { titleFromPrompt } from '../domain/conversation';
 import { errorName } from '../domain/errors';
 import type { ConversationActivity, NewTurn } from '../domain/ports';
@@ -46,5 +47,8 @@ export async function contextTurns(
   const earlier = activity.recentTurnIds
     ? await deps.repository.readTurns(turn.userId, activity.recentTurnIds.slice(0, limit))
     : (await deps.repository.listTurns(turn.userId, { limit, conversationId: turn.conversationId })).turns;
-  return earlier.filter((found) => found.createdAt >= activity.createdAt);
+  return withoutRevisedTurns(
+    earlier.filter((found) => found.createdAt >= activity.createdAt),
+    turn.revises,
+  );
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { TurnStatus } from '../../contract/turn';
-import { buildContext, contextCost, estimateTokens, messageTokensOf, utf8Length } from '../../domain/context';
+import {
+  buildContext,
+  contextCost,
+  estimateTokens,
+  messageTokensOf,
+  utf8Length,
+  withoutRevisedTurns,
+} from '../../domain/context';
 import type { ChatMessage, Turn } from '../../domain/turn';
 
 function turn(n: number, extra: Partial<Turn> = {}, status: TurnStatus = 'completed'): Turn {
@@ -300,5 +307,37 @@ describe('estimateTokens', () => {
       }
       expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'));
     }
+  });
+});
+
+describe('withoutRevisedTurns', () => {
+  const ids = (turns: readonly Turn[]) => turns.map((kept) => kept.id);
+  // Newest first, as the conversation's recent ids name them.
+  const earlier = [turn(3), turn(2), turn(1)];
+
+  it('keeps every turn of a plain turn', () => {
+    expect(ids(withoutRevisedTurns(earlier, undefined))).toEqual(['t3', 't2', 't1']);
+  });
+
+  it('leaves out the answer a regeneration replaces', () => {
+    expect(ids(withoutRevisedTurns(earlier, { kind: 'regeneration', of: 't3' }))).toEqual(['t2', 't1']);
+  });
+
+  it('leaves out an edited turn and every turn after it', () => {
+    expect(ids(withoutRevisedTurns(earlier, { kind: 'edit', of: 't2' }))).toEqual(['t1']);
+  });
+
+  it('leaves out a turn a later turn revised, so the next prompt holds the regeneration only', () => {
+    const regenerated = [turn(4, { revises: { kind: 'regeneration', of: 't3' } }), ...earlier];
+    expect(ids(withoutRevisedTurns(regenerated, undefined))).toEqual(['t4', 't2', 't1']);
+  });
+
+  it('regenerating a regeneration leaves out both answers it replaced', () => {
+    const regenerated = [turn(4, { revises: { kind: 'regeneration', of: 't3' } }), ...earlier];
+    expect(ids(withoutRevisedTurns(regenerated, { kind: 'regeneration', of: 't4' }))).toEqual(['t2', 't1']);
+  });
+
+  it('a revision of a turn older than those read only leaves that turn out', () => {
+    expect(ids(withoutRevisedTurns(earlier, { kind: 'edit', of: 't0' }))).toEqual(['t3', 't2', 't1']);
   });
 });
