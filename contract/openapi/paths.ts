@@ -63,9 +63,12 @@ const noContent = (description: string) => ({ description });
 
 const chatStream = {
   'text/event-stream': {
-    schema: { type: 'string' },
-    description:
-      'event: meta (SseMeta), then unnamed data events (SseContent) whose contents concatenated are the answer, then event: end (SseEnd) and data: [DONE]; a failure after the headers: event: error (Error) and no [DONE].',
+    // A media type object has no description of its own in 3.1: the stream's shape is its schema's.
+    schema: {
+      type: 'string',
+      description:
+        'event: meta (SseMeta), then unnamed data events (SseContent) whose contents concatenated are the answer, then event: end (SseEnd) and data: [DONE]; a failure after the headers: event: error (Error) and no [DONE].',
+    },
     'x-sse-events': {
       meta: schema('SseMeta'),
       message: schema('SseContent'),
@@ -77,9 +80,11 @@ const chatStream = {
 
 const completionStream = {
   'text/event-stream': {
-    schema: { type: 'string' },
-    description:
-      'data: ChatCompletionChunk events (the first with role, then content deltas, then one with finish_reason; with stream_options.include_usage a last chunk with usage and no choices), then data: [DONE]. A failure after the headers: a data event holding OpenAiError.',
+    schema: {
+      type: 'string',
+      description:
+        'data: ChatCompletionChunk events (the first with role, then content deltas, then one with finish_reason; with stream_options.include_usage a last chunk with usage and no choices), then data: [DONE]. A failure after the headers: a data event holding OpenAiError.',
+    },
     'x-sse-events': { message: schema('ChatCompletionChunk'), error: schema('OpenAiError') },
   },
 };

@@ -1,9 +1,10 @@
 /**
- * GET /openapi.json's document against OpenAPI 3.1's structural rules, checked here since no validator
- * package is installed: the version, operations with described responses, unique operation ids, every
- * `$ref` resolving, path templates declared as parameters. And against the routes: every path pattern and
+ * GET /openapi.json's document: valid OpenAPI 3.1 by @seriousme/openapi-schema-validator (the official
+ * 3.1 JSON Schema), and by the rules that schema cannot state: unique operation ids, every `$ref`
+ * resolving, path templates declared as parameters. And against the routes: every path pattern and
  * method lib/resources.ts serves (what the gateway and CloudFront route) is described, and nothing else.
  */
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../contract/openapi/document';
 import { routeMethods, routePaths, routes } from '../../../lib/resources';
@@ -56,6 +57,22 @@ const operations = () =>
 const asOpenApiPath = (pattern: string) => (pattern.endsWith('/*') ? `${pattern.slice(0, -1)}{id}` : pattern);
 
 describe('the OpenAPI document', () => {
+  it('passes an OpenAPI 3.1 validator, which refuses it once a required part is gone', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    // The validator can fail: a response without its required description is refused.
+    const broken = structuredClone(document) as { paths: Record<string, Record<string, Json>> };
+    const [firstPath] = Object.keys(broken.paths);
+    const operation = Object.values(broken.paths[firstPath ?? ''] ?? {}).find(isObject) as
+      | { responses: Record<string, Json> }
+      | undefined;
+    for (const response of Object.values(operation?.responses ?? {})) delete response.description;
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+
   it('is OpenAPI 3.1 with an info object and components', () => {
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
     expect(document.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
