@@ -76,6 +76,11 @@ export const CORS_ALLOWED_HEADERS = [
   'idempotency-key',
   'x-retry-attempt',
   'x-conversation-id',
+  // The official OpenAI SDKs send these on /v1 from a browser too (dangerouslyAllowBrowser): a preflight
+  // that refused them would refuse the client.
+  ...['arch', 'lang', 'os', 'package-version', 'retry-count', 'runtime', 'runtime-version', 'timeout'].map(
+    (name) => `x-stainless-${name}`,
+  ),
 ];
 export const CORS_EXPOSED_HEADERS = [
   'x-message-id',
