@@ -1,6 +1,7 @@
 /**
  * Tiered admission over real HTTP against a small fleet: one server with 8 batch slots (capacity 10
- * with its short queue), slow answers, a 3 s free-tier cool-down, the heartbeat every second.
+ * with its short queue), slow answers, a 3 s free-tier cool-down, the heartbeat every second. POST /chat
+ * and /v1/chat/completions shed and serve alike.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,6 +55,14 @@ function stream(token: string, prompt: string, attempt = 0): Promise<SseRead> {
   });
 }
 
+/** POST /v1/chat/completions, not streamed. */
+const completion = (token: string, content: string) =>
+  fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'local-llm', messages: [{ role: 'user', content }] }),
+  });
+
 const completed = (read: SseRead) =>
   read.events.some((event) => event.event === 'end') && read.events.at(-1)?.data === '[DONE]';
 
@@ -75,6 +84,20 @@ describe('tiered admission under a burst', () => {
     });
     const retryAfter = Number(refusal?.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(10);
+    // The same shedding through /v1/chat/completions (issue 14): free refused, in OpenAI's error shape.
+    // Shedding admits a falling share of free prompts, so ask until one is refused, as the burst did.
+    const admittedOnV1: Promise<Response>[] = [];
+    let freeOnV1: Response | undefined;
+    for (let i = 0; i < 20 && !freeOnV1; i++) {
+      const answer = completion(alice, `free on /v1 while busy ${i}`);
+      const status = await Promise.race([answer.then((r) => r.status), sleep(150).then(() => 200)]);
+      if (status === 503) freeOnV1 = await answer;
+      else admittedOnV1.push(answer);
+    }
+    if (!freeOnV1) throw new Error('/v1 never shed a free prompt');
+    expect(await freeOnV1.json()).toMatchObject({ error: { code: 'overloaded', message: BUSY } });
+    expect(Number(freeOnV1.headers.get('retry-after'))).toBeGreaterThanOrEqual(10);
+    const premiumOnV1 = completion(bob, 'premium on /v1 while busy');
 
     // Free clients back off exponentially: a third attempt is told at least 40 s.
     const later = await stream(alice, 'free again', 2);
@@ -84,9 +107,15 @@ describe('tiered admission under a burst', () => {
     const premium = await stream(bob, 'premium while busy');
     expect(premium.status).toBe(200);
     expect(completed(premium)).toBe(true);
+    const servedOnV1 = await premiumOnV1;
+    expect(servedOnV1.status).toBe(200);
+    expect(await servedOnV1.json()).toMatchObject({ choices: [{ finish_reason: expect.any(String) }] });
 
     // The free streams that were admitted all complete: nothing admitted is dropped.
     const finished = await Promise.all(admitted);
+    expect((await Promise.all(admittedOnV1)).map((answer) => answer.status)).toEqual(
+      admittedOnV1.map(() => 200),
+    );
     expect(finished.every((read) => read.status === 200 && completed(read))).toBe(true);
 
     // Once the load has stayed low for the cool-down, free tier is admitted again.
