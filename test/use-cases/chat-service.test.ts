@@ -1,161 +1,34 @@
 /**
- * The chat use case on its real adapters: dynalite, the SQS emulator, simulated inference servers
- * over HTTP and the OpenAI-protocol client. Only faults are injected (a table that refuses writes).
+ * The chat use case on its real adapters (support/chat-service-harness.ts): streaming, failover, faults,
+ * parked writes and context. Idempotency-Key retries are in chat-service-idempotency.test.ts.
  */
-import { randomUUID } from 'node:crypto';
+
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbConversationRepository } from '../../adapters/dynamodb/conversation-repository';
-import { DynamoDbFleetRepository } from '../../adapters/dynamodb/fleet-repository';
-import { DynamoDbIdempotencyClaims } from '../../adapters/dynamodb/idempotency-claims';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbStopFlags } from '../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
-import { OpenAiModelClient } from '../../adapters/inference/openai-model-client';
 import { parsePendingWrite } from '../../adapters/sqs/pending-write-message';
-import { SqsTurnWriteQueue } from '../../adapters/sqs/sqs-turn-write-queue';
-import { SqsStopDelivery, SqsStopInbox } from '../../adapters/sqs/stop-inbox';
-import { defaultBackoffPolicy } from '../../contract/backoff';
-import type { ChatRequest } from '../../domain/chat-request';
+import { SqsStopDelivery } from '../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../domain/errors';
-import { defaultFleetPolicy, type FleetState } from '../../domain/fleet';
 import { type NewTurn, systemClock } from '../../domain/ports';
-import type { Caller, TurnOutcome } from '../../domain/turn';
-import { type LocalSqs, startSqs } from '../../local/emulators/sqs';
-import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
-import { FleetGate } from '../../use-cases/fleet-gate';
+import type { TurnOutcome } from '../../domain/turn';
 import { applyPendingWrite } from '../../use-cases/persist-parked-write';
-import { type ActiveTurn, ChatService, type TurnEvent } from '../../use-cases/start-turn';
+import type { TurnEvent } from '../../use-cases/start-turn';
 import { requestStop } from '../../use-cases/stop-turn';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-let db: TestDynamoDb;
-let sqs: LocalSqs;
-let sqsClient: SQSClient;
-let repository: DynamoDbTurnRepository;
-let gpuA: SimulatedServerHandle;
-let gpuB: SimulatedServerHandle;
-const fleetOptions = { tokensPerSecond: 80, answerTokens: 40, timeToFirstTokenMs: 10 };
-
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-  sqs = await startSqs();
-  sqsClient = new SQSClient({
-    endpoint: sqs.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
-  gpuA = await startSimulatedServer({ id: 'gpu-a', ...fleetOptions });
-  gpuB = await startSimulatedServer({ id: 'gpu-b', ...fleetOptions });
-});
-
-afterAll(async () => {
-  await gpuA?.close();
-  await gpuB?.close();
-  sqsClient?.destroy();
-  await sqs?.close();
-  await db?.close();
-});
-
-afterEach(async () => {
-  for (const server of [gpuA, gpuB]) {
-    if (!server.stats().listening) await server.restart();
-    server.stall(false);
-    server.setOptions({ ...fleetOptions, slots: 8, maxQueue: null });
-  }
-});
-
-/** A fleet state as the heartbeat writes it, listing the servers (gpu-a first). */
-async function publishFleet(servers: SimulatedServerHandle[]): Promise<void> {
-  const fleet = new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable);
-  const current = await fleet.getView(0, { consistent: true });
-  const state: FleetState = {
-    shard: 0,
-    totals: {
-      shard: 0,
-      used: 0,
-      capacity: 10 * servers.length,
-      safeServers: servers.length,
-      updatedAt: Date.now(),
-    },
-    mode: 'normal',
-    load: 0,
-    smoothedLoad: 0,
-    freeAdmitRatio: 1,
-    updatedAt: Date.now(),
-    version: (current?.version ?? 0) + 1,
-    servers: servers.map((server) => ({
-      id: server.id,
-      baseUrl: server.baseUrl,
-      running: 0,
-      waiting: 0,
-      capacity: 10,
-      healthy: true,
-      updatedAt: Date.now(),
-    })),
-  };
-  expect(await fleet.saveView(state, current?.version)).toBe(true);
-}
-
-const STOP_PREFIX = 'test-stop-';
-
-function service(
-  options: { repository?: DynamoDbTurnRepository; idleTimeoutMs?: number; stopInboxSqs?: SQSClient } = {},
-) {
-  return new ChatService({
-    repository: options.repository ?? repository,
-    conversations: new DynamoDbConversationRepository(db.doc, db.tableNames.ChatTable),
-    model: new OpenAiModelClient({ connectTimeoutMs: 1000, idleTimeoutMs: options.idleTimeoutMs ?? 2000 }),
-    // Draws at 0 always pick the first listed server first, so tests know which one is tried.
-    admission: new FleetGate({
-      fleet: new DynamoDbFleetRepository(db.doc, db.tableNames.FleetTable),
-      clock: systemClock,
-      random: () => 0,
-      policy: defaultFleetPolicy,
-      backoff: defaultBackoffPolicy,
-      cacheMs: 0,
-    }),
-    writeQueue: new SqsTurnWriteQueue(sqsClient, sqs.queueUrls.TurnWritesQueue ?? ''),
-    stopFlags: new DynamoDbStopFlags(db.doc, db.tableNames.ChatTable, systemClock),
-    stopInbox: new SqsStopInbox(options.stopInboxSqs ?? sqsClient, {
-      prefix: STOP_PREFIX,
-      clock: systemClock,
-      log,
-    }),
-    idempotency: new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock),
-    clock: systemClock,
-    log,
-    config: {
-      model: 'local-llm',
-      contextTokenBudget: 1000,
-      contextTurnsToRead: 10,
-      maxAnswerTokens: 256,
-      maxAnswerBytes: 100_000,
-      firstTokenTimeoutMs: 2000,
-      maxTurnMs: 20_000,
-      stopPollMs: 50,
-    },
-  });
-}
-
-const caller = (tier: Caller['tier'] = 'free'): Caller => ({ userId: randomUUID(), tier });
-const ask = (prompt = 'How do streams work?', extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  prompt,
-  stream: true,
-  ...extra,
-});
-
-async function drain(turn: ActiveTurn): Promise<{ text: string; last: TurnEvent | undefined }> {
-  let text = '';
-  let last: TurnEvent | undefined;
-  for await (const event of turn.events()) {
-    if (event.type === 'content') text += event.text;
-    last = event;
-  }
-  return { text, last };
-}
+import {
+  ask,
+  caller,
+  db,
+  drain,
+  gpuA,
+  gpuB,
+  publishFleet,
+  repository,
+  STOP_PREFIX,
+  service,
+  sqs,
+  sqsClient,
+} from './support/chat-service-harness';
 
 describe('ChatService', () => {
   it('streams a turn and stores exactly the streamed answer as completed', async () => {
@@ -295,86 +168,6 @@ describe('ChatService', () => {
     const { last } = await drain(turn);
     expect(last?.type === 'error' && last.error.code).toBe('upstream_timeout');
     expect((await repository.getTurn(who.userId, turn.messageId))?.status).toBe('failed');
-  });
-
-  it('never starts a second inference for a retried Idempotency-Key', async () => {
-    await publishFleet([gpuA]);
-    gpuA.setOptions({ tokensPerSecond: 40 });
-    const who = caller();
-    const key = randomUUID();
-    const first = await service().begin(who, ask('same', { idempotencyKey: key }));
-    // While the first is still streaming: 409 in_progress with its message id.
-    const during = await service()
-      .begin(who, ask('same', { idempotencyKey: key }))
-      .catch((e: unknown) => e);
-    expect(during).toMatchObject({ code: 'in_progress', details: { message_id: first.messageId } });
-    const { text } = await drain(first);
-    const requestsAfterFirst = gpuA.stats().requestsTotal;
-
-    // A declared retry (x-retry-attempt) claims before any upstream request: no second inference at all.
-    const replay = await service().begin(who, ask('same', { idempotencyKey: key, retryAttempt: 1 }));
-    expect(replay.messageId).toBe(first.messageId);
-    expect((await drain(replay)).text).toBe(text);
-    expect(gpuA.stats().requestsTotal).toBe(requestsAfterFirst);
-
-    // An undeclared duplicate claims beside its upstream request, which is closed once the claim is lost.
-    const abortedBefore = gpuA.stats().aborted;
-    const duplicate = await service().begin(who, ask('same', { idempotencyKey: key }));
-    expect(duplicate.messageId).toBe(first.messageId);
-    expect((await drain(duplicate)).text).toBe(text);
-    await expect.poll(() => gpuA.stats().aborted).toBe(abortedBefore + 1);
-
-    const conflict = await service()
-      .begin(who, ask('another prompt', { idempotencyKey: key }))
-      .catch((e: unknown) => e);
-    expect(conflict).toMatchObject({ code: 'conflict' });
-  });
-
-  it('lets a retry with the same Idempotency-Key run once a refusal for load has passed', async () => {
-    // gpu-a is full (one slot, no queue), so the prompt is refused for load...
-    await publishFleet([gpuA]);
-    gpuA.setOptions({ maxQueue: 0, slots: 1, tokensPerSecond: 5 });
-    const blocker = await service().begin(caller('premium'), ask('fill gpu-a'));
-    const who = caller();
-    const key = randomUUID();
-    const refused = await service()
-      .begin(who, ask('retry me', { idempotencyKey: key, retryAttempt: 0 }))
-      .catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'overloaded' });
-    gpuA.setOptions({ tokensPerSecond: 500 });
-    await drain(blocker);
-    // ...and the automatic retry with the same key is answered, not held at 409 "still being answered".
-    const retried = await service().begin(who, ask('retry me', { idempotencyKey: key, retryAttempt: 1 }));
-    expect((await drain(retried)).last).toMatchObject({ type: 'end', status: 'completed' });
-  });
-
-  it('takes over a key whose first attempt died before its turn was ever recorded', async () => {
-    await publishFleet([gpuA]);
-    const who = caller();
-    const key = randomUUID();
-    const claims = new DynamoDbIdempotencyClaims(db.doc, db.tableNames.ChatTable, systemClock);
-    const request = ask('orphaned', { idempotencyKey: key });
-    // The first attempt claimed the key long ago and died: no turn exists for it.
-    const firstTry = await service().begin(who, request).then(drain);
-    expect(firstTry.last).toMatchObject({ type: 'end', status: 'completed' });
-    const held = await claims.get(who.userId, key);
-    if (!held) throw new Error('claim missing');
-    const orphanKey = randomUUID();
-    await claims.claim(who.userId, orphanKey, {
-      ...held,
-      messageId: 'dead-attempt',
-      claimedAt: Date.now() - 600_000,
-    });
-    const retried = await service().begin(who, { ...request, idempotencyKey: orphanKey });
-    expect(retried.messageId).not.toBe('dead-attempt');
-    expect((await drain(retried)).last).toMatchObject({ type: 'end', status: 'completed' });
-    // A recent orphan is still "being answered": 409 without naming a turn that may never exist.
-    const recentKey = randomUUID();
-    await claims.claim(who.userId, recentKey, { ...held, messageId: 'maybe-alive', claimedAt: Date.now() });
-    const recent = await service()
-      .begin(who, { ...request, idempotencyKey: recentKey })
-      .catch((e: unknown) => e);
-    expect(recent).toMatchObject({ code: 'in_progress', details: {} });
   });
 
   it('parks the start itself when the table refuses the in_progress write, before any answer is sent', async () => {
