@@ -7,17 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
 import type { ChatRequest } from '../../domain/chat-request';
-import type { CompletionRequest } from '../../domain/ports';
 import type { ChatMessage } from '../../domain/turn';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
 import type { ChatService } from '../../use-cases/start-turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { oneServerChat } from './support/one-server-chat';
+import { oneServerChat, recordingMessages } from './support/one-server-chat';
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
 let repository: DynamoDbTurnRepository;
-let sent: (readonly ChatMessage[])[];
+const sent: (readonly ChatMessage[])[] = [];
 let service: ChatService;
 
 beforeAll(async () => {
@@ -29,19 +28,7 @@ beforeAll(async () => {
     answerTokens: 10,
     timeToFirstTokenMs: 5,
   });
-  service = oneServerChat(
-    db,
-    gpu,
-    {},
-    {
-      wrapModel: (model) => ({
-        stream: (server, request: CompletionRequest) => {
-          sent.push(request.messages);
-          return model.stream(server, request);
-        },
-      }),
-    },
-  );
+  service = oneServerChat(db, gpu, {}, { wrapModel: recordingMessages(sent) });
 });
 
 afterAll(async () => {
@@ -59,7 +46,7 @@ describe('a turn with the client’s own history', () => {
   it('sends the client’s messages and the prompt, not the conversation’s stored turns, and stores only the new message', async () => {
     // Prepare: a stored turn in the conversation, which POST /chat would send as context.
     const userId = randomUUID();
-    sent = [];
+    sent.length = 0;
     const stored = await run(userId, { prompt: 'Stored earlier', stream: true });
     const history: ChatMessage[] = [
       { role: 'system', content: 'Be brief.' },

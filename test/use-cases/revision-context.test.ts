@@ -6,16 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../domain/chat-request';
-import type { CompletionRequest } from '../../domain/ports';
 import type { ChatMessage } from '../../domain/turn';
 import { type SimulatedServerHandle, startSimulatedServer } from '../../local/fleet/server';
 import type { ChatService } from '../../use-cases/start-turn';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb';
-import { oneServerChat } from './support/one-server-chat';
+import { oneServerChat, recordingMessages } from './support/one-server-chat';
 
 let db: TestDynamoDb;
 let gpu: SimulatedServerHandle;
-let sent: (readonly ChatMessage[])[];
+const sent: (readonly ChatMessage[])[] = [];
 let service: ChatService;
 
 beforeAll(async () => {
@@ -26,19 +25,7 @@ beforeAll(async () => {
     answerTokens: 10,
     timeToFirstTokenMs: 5,
   });
-  service = oneServerChat(
-    db,
-    gpu,
-    {},
-    {
-      wrapModel: (model) => ({
-        stream: (server, request: CompletionRequest) => {
-          sent.push(request.messages);
-          return model.stream(server, request);
-        },
-      }),
-    },
-  );
+  service = oneServerChat(db, gpu, {}, { wrapModel: recordingMessages(sent) });
 });
 
 afterAll(async () => {
@@ -59,7 +46,7 @@ describe('context of a revised turn', () => {
   it('a regeneration is asked without the answer it replaces, and the next turn sees only the regeneration', async () => {
     // Prepare: two turns in one conversation.
     const userId = randomUUID();
-    sent = [];
+    sent.length = 0;
     const first = await run(userId, { prompt: 'One', stream: true });
     const conversationId = first.conversationId;
     const second = await run(userId, { prompt: 'Two', stream: true, conversationId });
@@ -85,7 +72,7 @@ describe('context of a revised turn', () => {
 
   it('an edit of an earlier turn is asked without that turn or any after it', async () => {
     const userId = randomUUID();
-    sent = [];
+    sent.length = 0;
     const first = await run(userId, { prompt: 'One', stream: true });
     const conversationId = first.conversationId;
     const second = await run(userId, { prompt: 'Two', stream: true, conversationId });

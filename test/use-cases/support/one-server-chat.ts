@@ -21,6 +21,7 @@ import {
   systemClock,
 } from '../../../domain/ports';
 import type { QuotaPolicy } from '../../../domain/quota';
+import type { ChatMessage } from '../../../domain/turn';
 import type { SimulatedServerHandle } from '../../../local/fleet/server';
 import type { ChatConfig } from '../../../use-cases/chat-turn';
 import { MeteredChat } from '../../../use-cases/metered-chat';
@@ -54,6 +55,16 @@ export interface OneServerChatOptions {
   /** Wraps the model client (to record what is sent upstream). */
   readonly wrapModel?: (model: ModelClient) => ModelClient;
 }
+
+/** A wrapModel that records the messages of each request sent upstream in `sent`, in order. */
+export const recordingMessages =
+  (sent: (readonly ChatMessage[])[]) =>
+  (model: ModelClient): ModelClient => ({
+    stream: (server, request) => {
+      sent.push(request.messages);
+      return model.stream(server, request);
+    },
+  });
 
 export function oneServerChat(
   db: TestDynamoDb,
