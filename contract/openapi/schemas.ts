@@ -41,6 +41,12 @@ export const ERROR_CODES = [
 export const CLIENT_ID_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } as const;
 const TIMESTAMP = { type: 'string', format: 'date-time' } as const;
 const TEXT = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pattern: '\\S' }) as const;
+/** An optional field the parser also takes as null, meaning absent (what some clients send). */
+const nullable = (schema: JsonSchema & { type: string }) => ({ ...schema, type: [schema.type, 'null'] });
+/** A present, non-null value of `field` (a null one counts as absent): for rules between fields. */
+const given = (field: string) => ({ required: [field], properties: { [field]: { not: { type: 'null' } } } });
+/** `when` implies `then` (JSON Schema's if/then, as ¬when ∨ then: an object with `then` reads as a promise). */
+const implies = (when: JsonSchema, then: JsonSchema) => ({ anyOf: [{ not: when }, then] });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const object = (
@@ -76,6 +82,8 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
       conversation_id: { type: 'string' },
       status: { enum: TURN_STATUSES },
       error_code: { type: 'string' },
+      regenerate_of: { type: 'string', description: 'The earlier turn this one regenerated.' },
+      edit_of: { type: 'string', description: 'The earlier turn whose prompt this one edited.' },
     },
     ['id', 'user_message', 'assistant_response', 'timestamp', 'conversation_id', 'status'],
   );
@@ -107,11 +115,13 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
           { type: 'string', minLength: 1, pattern: '\\S' },
           {
             type: 'array',
+            minItems: 1,
+            description: 'Text parts, joined; their text together must not be blank.',
             items: object({ type: { const: 'text' }, text: { type: 'string' } }, ['type', 'text']),
           },
         ],
       },
-      name: { type: 'string' },
+      name: nullable({ type: 'string' }),
     },
     ['role', 'content'],
   );
@@ -157,10 +167,29 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
       {
         prompt: TEXT(limits.maxPromptChars),
         stream: { type: 'boolean' },
-        conversation_id: CLIENT_ID_SCHEMA,
+        conversation_id: nullable(CLIENT_ID_SCHEMA),
+        regenerate_of: {
+          ...nullable(CLIENT_ID_SCHEMA),
+          description: 'An earlier turn of the conversation to answer again.',
+        },
+        edit_of: {
+          ...nullable(CLIENT_ID_SCHEMA),
+          description: 'An earlier turn whose prompt this one replaces.',
+        },
       },
       ['prompt'],
-      { examples: [{ prompt: 'How do streams work?', stream: true }] },
+      {
+        // A revision names its turn's conversation, and is one kind or the other.
+        allOf: [
+          implies(given('regenerate_of'), given('conversation_id')),
+          implies(given('edit_of'), given('conversation_id')),
+        ],
+        not: { allOf: [given('regenerate_of'), given('edit_of')] },
+        examples: [
+          { prompt: 'How do streams work?', stream: true },
+          { prompt: 'How do streams work?', stream: false, conversation_id: 'c-1', regenerate_of: 't-1' },
+        ],
+      },
     ),
     ChatResponse: object(
       { message_id: { type: 'string' }, response: { type: 'string' }, conversation_id: { type: 'string' } },
@@ -190,12 +219,23 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
       {
         user_message: TEXT(limits.maxPromptChars),
         assistant_response: { type: 'string', maxLength: limits.maxStoredAnswerChars },
-        id: CLIENT_ID_SCHEMA,
-        conversation_id: CLIENT_ID_SCHEMA,
-        timestamp: TIMESTAMP,
+        id: nullable(CLIENT_ID_SCHEMA),
+        conversation_id: nullable(CLIENT_ID_SCHEMA),
+        timestamp: nullable(TIMESTAMP),
       },
       ['user_message', 'assistant_response'],
-      { examples: [{ user_message: 'Hello', assistant_response: 'Hi! How can I help?' }] },
+      {
+        examples: [
+          { user_message: 'Hello', assistant_response: 'Hi! How can I help?' },
+          {
+            user_message: 'Hello',
+            assistant_response: 'Hi! How can I help?',
+            id: 'store-1',
+            conversation_id: 'c-1',
+            timestamp: '2026-01-02T03:04:05.000Z',
+          },
+        ],
+      },
     ),
     StoreResponse: object({ status: { const: 'success' }, id: { type: 'string' } }, ['status', 'id']),
     StopRequest: object({ message_id: CLIENT_ID_SCHEMA }, ['message_id'], {
@@ -224,7 +264,9 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
       },
       ['exported_at', 'conversations', 'chats'],
     ),
-    CreateApiKey: object({ name: TEXT(MAX_API_KEY_NAME_CHARS) }, [], { examples: [{ name: 'my laptop' }] }),
+    CreateApiKey: object({ name: nullable(TEXT(MAX_API_KEY_NAME_CHARS)) }, [], {
+      examples: [{ name: 'my laptop' }],
+    }),
     ApiKey: apiKey,
     CreatedApiKey: {
       allOf: [ref('ApiKey'), object({ key: { type: 'string', description: 'Shown this once.' } }, ['key'])],
@@ -233,18 +275,45 @@ export function componentSchemas(limits: ApiLimits): Record<string, JsonSchema> 
     ChatCompletionMessage: message,
     ChatCompletionRequest: object(
       {
-        model: { type: 'string', description: `The model served: ${limits.modelId} (GET /v1/models).` },
+        model: {
+          type: 'string',
+          minLength: 1,
+          description: `The model served: ${limits.modelId} (GET /v1/models).`,
+        },
         messages: { type: 'array', minItems: 1, maxItems: 1000, items: ref('ChatCompletionMessage') },
-        stream: { type: 'boolean' },
-        stream_options: object({ include_usage: { type: 'boolean' } }, []),
-        n: { const: 1 },
-        conversation_id: CLIENT_ID_SCHEMA,
+        stream: nullable({ type: 'boolean' }),
+        stream_options: {
+          ...object({ include_usage: { type: 'boolean' } }, []),
+          type: ['object', 'null'],
+          description: 'Only with "stream": true.',
+        },
+        n: { enum: [1, null] },
+        conversation_id: nullable(CLIENT_ID_SCHEMA),
       },
       ['model', 'messages'],
       {
+        ...implies(given('stream_options'), {
+          required: ['stream'],
+          properties: { stream: { const: true } },
+        }),
         description:
           "The last message is the prompt and must be the user's (at most MAX_PROMPT_CHARS); the ones before it are sent as its context, nothing stored is added. Sampling fields (temperature, top_p, max_tokens, …) are accepted and not applied.",
-        examples: [{ model: limits.modelId, messages: [{ role: 'user', content: 'Hello!' }] }],
+        examples: [
+          { model: limits.modelId, messages: [{ role: 'user', content: 'Hello!' }] },
+          {
+            model: limits.modelId,
+            messages: [
+              { role: 'system', content: 'Be brief.' },
+              { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+              { role: 'assistant', content: 'Hello.' },
+              { role: 'user', content: 'Hello!', name: 'ada' },
+            ],
+            stream: true,
+            stream_options: { include_usage: true },
+            n: 1,
+            conversation_id: 'c-1',
+          },
+        ],
       },
     ),
     ChatCompletion: object(

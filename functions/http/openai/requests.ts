@@ -66,6 +66,8 @@ function parseMessages(value: unknown): ChatMessage[] {
     if (!isRole(message.role)) {
       throw invalid(`"${param}.role" must be one of ${OPENAI_MESSAGE_ROLES.join(', ')}.`, `${param}.role`);
     }
+    if (message.name !== undefined && message.name !== null && typeof message.name !== 'string')
+      throw invalid(`"${param}.name" must be a string.`, `${param}.name`);
     const content = contentText(message.content, `${param}.content`);
     if (content.trim().length === 0)
       throw invalid(`"${param}.content" must not be empty.`, `${param}.content`);

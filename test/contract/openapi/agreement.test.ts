@@ -53,7 +53,9 @@ function requestBodySchemas(): string[] {
 /** A value of another JSON type than the schema allows. */
 function otherType(schema: JsonSchema): unknown {
   if ('const' in schema || 'enum' in schema) return '__neither__';
-  switch (schema.type) {
+  // A nullable field (`["string", "null"]`): another type than its non-null one.
+  const type = Array.isArray(schema.type) ? schema.type.find((name) => name !== 'null') : schema.type;
+  switch (type) {
     case 'string':
       return 12345;
     case 'array':
