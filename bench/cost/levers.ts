@@ -69,14 +69,23 @@ const LEASES_INDEX: IndexSchema = {
   projection: { type: 'KEYS_ONLY' },
 };
 
-/** The chat table with `add` instead of `remove`, and its items as that crash evidence has them. */
-function withCrashIndex(config: ModelConfig, add: IndexSchema, remove: string): ModelConfig {
-  const changed = withChatTable(config, (table) => ({
-    ...table,
-    indexes: [...table.indexes.filter((index) => index.name !== remove && index.name !== add.name), add],
-  }));
+/**
+ * The chat table with the in-flight index and its turns carrying its key, or (`false`) without it and the
+ * quota windows carrying theirs. Reverted, byLeases stays defined: the sweeper's measured queries are
+ * priced on it, as they were on byInflight (a Query per shard either way), and no item has its key.
+ */
+function withInflightIndex(config: ModelConfig, inflight: boolean): ModelConfig {
+  const changed = withChatTable(config, (table) => {
+    const others = table.indexes.filter(
+      (index) => index.name !== INFLIGHT_INDEX.name && index.name !== LEASES_INDEX.name,
+    );
+    return {
+      ...table,
+      indexes: inflight ? [...others, LEASES_INDEX, INFLIGHT_INDEX] : [...others, LEASES_INDEX],
+    };
+  });
   const { crashEvidence: _measured, ...rest } = changed;
-  return add.name === INFLIGHT_INDEX.name ? { ...rest, crashEvidence: 'inflightIndex' } : rest;
+  return inflight ? { ...rest, crashEvidence: 'inflightIndex' } : rest;
 }
 
 const hasIndex = (config: ModelConfig, name: string) =>
@@ -140,8 +149,8 @@ export const LEVERS: readonly Lever[] = [
     method:
       "computed: the measured turn writes with the in-flight index's key while in_progress, the quota writes without the window's",
     inCode: (config) => hasIndex(config, LEASE_INDEX) && !hasIndex(config, INFLIGHT_INDEX.name),
-    apply: (config) => withCrashIndex(config, LEASES_INDEX, INFLIGHT_INDEX.name),
-    revert: (config) => withCrashIndex(config, INFLIGHT_INDEX, LEASE_INDEX),
+    apply: (config) => withInflightIndex(config, false),
+    revert: (config) => withInflightIndex(config, true),
   },
   {
     lever: 'Conversation index',
