@@ -215,32 +215,6 @@ export function finishTurnUpdate(
   };
 }
 
-/**
- * The update that marks a turn whose process died: only a turn still in_progress (never one that ended
- * meanwhile, nor a key no turn was written under).
- */
-export function interruptTurnUpdate(
-  userId: string,
-  id: string,
-  at: string,
-): Pick<
-  UpdateCommandInput,
-  | 'Key'
-  | 'UpdateExpression'
-  | 'ConditionExpression'
-  | 'ExpressionAttributeNames'
-  | 'ExpressionAttributeValues'
-> {
-  return {
-    Key: { pk: userId, sk: turnSortKey(id) },
-    UpdateExpression:
-      'SET #status = :interrupted, error_code = :interrupted, updated_at = :at REMOVE stop_inbox',
-    ConditionExpression: '#status = :in_progress',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':interrupted': 'interrupted', ':in_progress': 'in_progress', ':at': at },
-  };
-}
-
 /** The turn a turn item holds; throws on a malformed item. */
 export function turnFromItem(item: Record<string, unknown>): Turn {
   const status = requiredString(item, 'status');

@@ -22,7 +22,6 @@ import {
   CONVERSATION_INDEX,
   conversationKey,
   finishTurnUpdate,
-  interruptTurnUpdate,
   type StoreClaimItem,
   startedTurnItem,
   storeClaimFromItem,
@@ -196,7 +195,21 @@ export class DynamoDbTurnRepository implements TurnRepository {
   async interruptTurn(userId: string, id: string, at: string): Promise<boolean> {
     try {
       await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, ...interruptTurnUpdate(userId, id, at) }),
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userId, sk: turnSortKey(id) },
+          UpdateExpression:
+            'SET #status = :interrupted, error_code = :interrupted, updated_at = :at REMOVE stop_inbox',
+          // Only a turn still in_progress: never one that ended, nor a key no turn was written under (no
+          // attribute_not_exists: a slot whose turn was never written must not create one).
+          ConditionExpression: '#status = :in_progress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':interrupted': 'interrupted',
+            ':in_progress': 'in_progress',
+            ':at': at,
+          },
+        }),
       );
       return true;
     } catch (error) {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   finishTurnUpdate,
   idempotencyClaimItem,
-  interruptTurnUpdate,
   liveIdempotencyClaimFromItem,
   startedTurnItem,
   storedTurnItem,
@@ -115,16 +114,6 @@ describe('turn items', () => {
     expect(replacing.ConditionExpression).toContain(':interrupted');
     expect(plain.UpdateExpression).toMatch(/ REMOVE #stop_inbox$/);
     expect(plain.UpdateExpression).toContain('#user_message = if_not_exists(#user_message, :user_message)');
-  });
-});
-
-describe('interrupting a turn', () => {
-  it('only moves a turn that exists and is still in_progress', () => {
-    const update = interruptTurnUpdate('user-1', turn.id, '2026-06-01T00:10:00.000Z');
-    expect(update.Key).toEqual({ pk: 'user-1', sk: `TURN#${turn.id}` });
-    // No attribute_not_exists: a slot whose turn was never written must not create one.
-    expect(update.ConditionExpression).toBe('#status = :in_progress');
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':interrupted': 'interrupted' });
   });
 });
 
