@@ -6,7 +6,6 @@
 import type { TurnRevision } from './chat-request';
 import type { Conversation, ConversationPage, Erasure } from './conversation';
 import type { FleetState, ServerLoad, ShardTotals } from './fleet';
-import type { PromptLimits } from './quota';
 import type { ChatMessage, TokenUsage, Turn, TurnOutcome } from './turn';
 
 export interface Clock {
@@ -73,8 +72,11 @@ export interface TurnRepository {
   listTurns(userId: string, query: HistoryQuery): Promise<HistoryPage>;
   /** The caller's turns of these ids, in their order, eventually consistent; a gone one is left out. */
   readTurns(userId: string, ids: readonly string[]): Promise<Turn[]>;
-  /** Turns still in_progress that were created before `createdBefore` (epoch ms), any user: the sweeper's work. */
-  listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]>;
+  /**
+   * Marks the turn `interrupted` at `at` (ISO-8601) if it is still in_progress; false, without writing,
+   * when it ended meanwhile or was never written.
+   */
+  interruptTurn(userId: string, id: string, at: string): Promise<boolean>;
 }
 
 /** What a turn's start learned of its conversation (ConversationRepository.recordTurn). */
@@ -333,46 +335,10 @@ export interface LoadProbe {
   probe(server: InferenceServer & { readonly capacity: number }): Promise<ServerLoad>;
 }
 
-/** A stream slot a granted prompt holds in its window's counter until its turn ends. */
-export interface StreamSlot {
-  readonly windowStart: number;
-  readonly id: string;
-  /** The burst bucket it was counted in (a refund gives it back only within that minute). */
-  readonly minute: number;
-}
-
-export type QuotaDecision =
-  | {
-      readonly granted: true;
-      readonly slot: StreamSlot /** The window's prompts, this one included. */;
-      readonly prompts: number;
-    }
-  | {
-      readonly granted: false;
-      readonly reason: 'window' | 'burst' | 'streams';
-      readonly prompts: number;
-      readonly retryAfterMs: number;
-    };
-
-/**
- * Per-user counters in the chat table (adapters/dynamodb/quota-counter.ts): prompts per window and per
- * minute, streams at once, stored bytes per day. Each grant is one conditional write; nothing here
- * touches the fleet.
- */
-export interface QuotaCounter {
-  /** Counts a prompt and takes a stream slot `slotId`, both only if every limit still has room. */
-  acquire(userId: string, slotId: string, limits: PromptLimits, now: number): Promise<QuotaDecision>;
-  /** The slot's stream ended. Idempotent; a slot already expired or released is left alone. */
-  release(userId: string, slot: StreamSlot): Promise<void>;
-  /** The prompt was refused or replayed after it was counted: it consumes nothing. Idempotent. */
-  refund(userId: string, slot: StreamSlot, now: number): Promise<void>;
-  /** Adds `bytes` to today's stored bytes only if they stay within `limitBytes`. */
-  addStoredBytes(
-    userId: string,
-    bytes: number,
-    limitBytes: number,
-    now: number,
-  ): Promise<{ readonly granted: true } | { readonly granted: false; readonly retryAfterMs: number }>;
-  /** Gives back bytes counted for a store that wrote nothing (a duplicate, a conflict). */
-  refundStoredBytes(userId: string, bytes: number, now: number): Promise<void>;
-}
+export type {
+  HeldSlot,
+  QuotaCounter,
+  QuotaDecision,
+  StreamLeases,
+  StreamSlot,
+} from './quota-ports';

@@ -19,6 +19,8 @@ const { repository } = createTurnStores(settings, infrastructure);
 const { conversations, marks } = createConversationStores(settings, infrastructure);
 const origin = createOriginGuard(settings, infrastructure);
 const authenticate = createAuthenticator(settings);
+/** Read repair: an in_progress turn older than this died with its process (domain/read-repair.ts). */
+const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
 
 /**
  * GET /chat/export: the caller's whole history as one JSON document, streamed (a Function URL in
@@ -32,7 +34,8 @@ export async function exportHistory(event: HttpEvent): Promise<ChatResult> {
     const caller = await authenticate(event);
     const exportedAt = new Date(infrastructure.clock.now()).toISOString();
     const all = await allConversations(conversations, caller);
-    return exportResponse(exportedAt, all, exportTurns({ repository, marks }, caller));
+    const history = { repository, marks, clock: infrastructure.clock, interruptedAfterMs };
+    return exportResponse(exportedAt, all, exportTurns(history, caller));
   } catch (error) {
     return errorResult(error, logger);
   }

@@ -17,6 +17,8 @@ import { createTurnStores } from './wiring/turns';
 const infrastructure = awsInfrastructure();
 const { repository } = createTurnStores(settings, infrastructure);
 const erasure = createConversationErasure(settings, infrastructure);
+/** Read repair: an in_progress turn older than this died with its process (domain/read-repair.ts). */
+const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
 
 /**
  * GET /chat/history: the caller's turns, newest first, one page at a time, without what an erase hid.
@@ -36,7 +38,11 @@ export const { raw: getHistory, handler } = httpHandler(
       return json(202, eraseStatusBody(erased));
     }
     const request = parseHistoryRequest(query(event));
-    const page = await listVisibleHistory({ repository, marks: erasure.marks }, caller, request);
+    const page = await listVisibleHistory(
+      { repository, marks: erasure.marks, clock: infrastructure.clock, interruptedAfterMs },
+      caller,
+      request,
+    );
     logger.info('history listed', { count: page.turns.length, more: page.nextCursor !== undefined });
     return historyPageBody(page);
   },

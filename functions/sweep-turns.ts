@@ -1,6 +1,8 @@
 import middy from '@middy/core';
+import { DynamoDbStreamLeases } from '../adapters/dynamodb/stream-leases';
 import { createSqsClient } from '../adapters/sqs/clients';
 import { SqsStopInboxSweeper, STOP_INBOX_ROTATE_MS } from '../adapters/sqs/stop-inbox';
+import { backgroundFunctions } from '../lib/resources';
 import { sweepInterruptedTurns, sweepStopInboxes } from '../use-cases/sweep-turns';
 import { logger, withLogging } from './commons/logger';
 import { recordInterrupted } from './commons/metrics';
@@ -11,17 +13,20 @@ import { createTurnStores } from './wiring/turns';
 const infrastructure = awsInfrastructure();
 const deps = {
   ...createTurnStores(settings, infrastructure),
+  leases: new DynamoDbStreamLeases(infrastructure.documentClient, settings.chatTableName),
   clock: infrastructure.clock,
   log: infrastructure.log,
 };
-/** Longer than the chat function's Lambda timeout: only turns whose process died match. */
-const interruptedAfterMs = settings.interruptedAfterSeconds * 1000;
+
+/** Twice the schedule: a run that is late, or fails, leaves its windows to the next one. */
+const schedule = backgroundFunctions.find((definition) => definition.id === 'SweepTurns')?.trigger;
+const lookBackMs = 2 * (schedule?.kind === 'schedule' ? schedule.everyMinutes : 5) * 60_000;
 
 const inboxes = new SqsStopInboxSweeper(createSqsClient(), settings.stopInboxPrefix);
 
 /** Scheduled: marks dead turns interrupted, and deletes stop inboxes no container can still be using. */
 export async function sweepTurns(): Promise<{ marked: number; inboxesDeleted: number }> {
-  const marked = await sweepInterruptedTurns(deps, interruptedAfterMs);
+  const marked = await sweepInterruptedTurns(deps, lookBackMs);
   const inboxesDeleted = await sweepStopInboxes({ ...deps, inboxes }, STOP_INBOX_ROTATE_MS);
   logger.info('sweep done', { marked, inboxes_deleted: inboxesDeleted });
   recordInterrupted(marked);

@@ -41,7 +41,8 @@ export interface TableDefinition {
  * Other item kinds share the partition: `STORE#<client id>` (idempotency claims of /chat/store),
  * `IDEM#<key>` (Idempotency-Key claims of /chat, expiring), `STOP#<message id>` (stop requests, expiring),
  * `QUOTA#<window start>` and `STORED#<day>` (quota counters, expiring: adapters/dynamodb/quota-items.ts).
- * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation.
+ * The `byConversation` index (pk `conv` = `<user>#<conversation>`) pages one conversation; the `byLeases`
+ * index (pk `leases`, sort `sweep_at`) finds the quota windows whose stream slots are all over.
  * `CONV#<conversation id>` holds a conversation's title and activity, `ERASE` the user's last erase of
  * everything (adapters/dynamodb/conversation-items.ts). Conversations are listed by a Query of the user's
  * partition, not an index: an index sorted by activity would cost two more writes every turn.
@@ -65,21 +66,26 @@ export const chatTable = {
       projection: 'KEYS_ONLY',
     },
     {
-      // Sparse: only in_progress turns carry `inflight` (= INFLIGHT#<shard>), removed when they end.
-      // The sweeper queries each shard for turns older than the longest possible stream.
-      indexName: 'byInflight',
-      partitionKey: { name: 'inflight', type: 'S' },
-      sortKey: { name: 'sk', type: 'S' },
-      // Keys only: entering and leaving it costs one small write each, and the final write (the answer)
-      // does not touch it. The sweeper reads the few stale turns it finds from the table.
+      // Sparse: only quota window items (QUOTA#<window start>) carry `leases` (= LEASES#<shard of the user>)
+      // and `sweep_at` (epoch ms: the window's end plus the longest lease, after which every stream slot it
+      // granted is over). Both are set once, at the window's first grant, so the index is written once per
+      // user and window, never per turn. The sweeper queries each shard for the windows whose `sweep_at`
+      // just passed: a slot still on such a window was never released, so its turn's process died.
+      indexName: 'byLeases',
+      partitionKey: { name: 'leases', type: 'S' },
+      sortKey: { name: 'sweep_at', type: 'N' },
+      // Keys only: the sweeper reads the few windows it finds from the table.
       projection: 'KEYS_ONLY',
     },
   ],
   timeToLiveAttribute: 'expires_at',
 } as const satisfies TableDefinition;
 
-/** Shards of the byInflight index, so its write rate stays far below one partition's limit at scale. */
-export const INFLIGHT_SHARDS = 16;
+/**
+ * Shards of the byLeases index (a hash of the user id), so its write rate, one entry per user and quota
+ * window, stays far below one partition's limit at scale. Constant: the sweeper queries every shard.
+ */
+export const LEASE_SHARDS = 16;
 
 /**
  * Inference fleet load, written by the heartbeat and read by admission in the chat function.

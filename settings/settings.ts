@@ -304,8 +304,8 @@ export const SETTINGS: SettingsTable = {
     parse: positiveNumber,
     // Longer than the chat function's Lambda time-out (300 s): only turns whose process died match.
     default: 360,
-    doc: 'the sweeper’s age for a dead in_progress turn (longer than the function time-out)',
-    readBy: ['SweepTurns'],
+    doc: 'age past which an in_progress turn is shown interrupted, its process dead (longer than the function time-out)',
+    readBy: ['GetHistory', 'ExportHistory', ...CHAT_READERS],
     kind: 'tuning',
   },
   modelId: {

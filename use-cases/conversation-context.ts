@@ -33,7 +33,9 @@ export function recordConversationTurn(
 /**
  * The conversation's earlier turns for context, newest first; none for a conversation new to the table.
  * They are read after the record, which names them: two round trips before the first token, for one
- * request less per turn than an index Query beside the record.
+ * request less per turn than an index Query beside the record. Only completed turns become context
+ * (domain/context.ts), so a dead turn still stored in_progress needs no read repair here: it is left out
+ * as an interrupted one would be.
  */
 export async function contextTurns(
   deps: Pick<ChatDeps, 'repository' | 'config'>,

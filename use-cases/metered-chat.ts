@@ -3,12 +3,14 @@
  * with one conditional write that never touches the fleet; the slot is freed when the turn ends. A
  * prompt refused afterwards (for load, as a conflict, or replayed from an Idempotency-Key) is refunded:
  * only a turn that ran counts. If the counter itself fails, the prompt is admitted uncounted (static
- * stability: a throttled table must not refuse everyone).
+ * stability: a throttled table must not refuse everyone). The slot is named by the turn's id, so a slot
+ * never released names the turn whose process died: the sweeper finds those, and so does a grant that
+ * drops expired slots, which marks their turns interrupted in the background.
  */
 import type { ChatRequest } from '../domain/chat-request';
 import { errorName, isDomainError } from '../domain/errors';
 import { ulid } from '../domain/ids';
-import type { Clock, Log, QuotaCounter, QuotaDecision, StreamSlot } from '../domain/ports';
+import type { Clock, Log, QuotaCounter, QuotaDecision, StreamSlot, TurnRepository } from '../domain/ports';
 import {
   promptLimits,
   type QuotaPolicy,
@@ -18,10 +20,13 @@ import {
 } from '../domain/quota';
 import type { Caller } from '../domain/turn';
 import type { ActiveTurn, ChatService, TurnEvent } from './start-turn';
+import { interrupt } from './sweep-turns';
 
 export interface MeteredChatDeps {
   readonly chat: Pick<ChatService, 'begin' | 'replay'>;
   readonly quota: QuotaCounter;
+  /** Where the turns of abandoned slots are marked interrupted. */
+  readonly turns: Pick<TurnRepository, 'interruptTurn'>;
   readonly policy: QuotaPolicy;
   readonly clock: Clock;
   readonly log: Log;
@@ -39,12 +44,14 @@ export class MeteredChat {
     const { chat, clock, log } = this.deps;
     const now = clock.now();
     const limits = promptLimits(this.deps.policy, caller.tier);
+    const turnId = ulid(now);
     let decision: QuotaDecision | undefined;
     try {
-      decision = await this.deps.quota.acquire(caller.userId, ulid(now), limits, now);
+      decision = await this.deps.quota.acquire(caller.userId, turnId, limits, now);
     } catch (error) {
       log.warn('quota counter failed; prompt admitted uncounted', { error: errorName(error) });
     }
+    if (decision?.granted && decision.abandoned) this.interruptAbandoned(caller, decision.abandoned);
 
     if (decision && !decision.granted) {
       const rateLimit = rateLimitState(limits, now, decision.prompts);
@@ -63,7 +70,7 @@ export class MeteredChat {
     const refunded = rateLimitState(limits, now, decision && decision.prompts - 1);
     let turn: ActiveTurn;
     try {
-      turn = await chat.begin(caller, request);
+      turn = await chat.begin(caller, request, { turnId });
     } catch (error) {
       if (!slot) return { error, rateLimit: counted };
       if (consumesPrompt(error)) {
@@ -81,6 +88,21 @@ export class MeteredChat {
     }
     const events = () => freeingSlot(turn.events(), () => this.giveBack('release', caller, slot));
     return { turn: { ...turn, events }, rateLimit: counted };
+  }
+
+  /**
+   * The turns of slots whose lease ran out unreleased died with their process: marked interrupted in the
+   * background (the sweeper would, once their window ends), never failing nor delaying the request.
+   */
+  private interruptAbandoned(caller: Caller, ids: readonly string[]): void {
+    const slots = ids.map((id) => ({ userId: caller.userId, id }));
+    interrupt({ repository: this.deps.turns, clock: this.deps.clock, log: this.deps.log }, slots).catch(
+      (error: unknown) => {
+        this.deps.log.warn('interrupting abandoned turns failed; the sweeper will', {
+          error: errorName(error),
+        });
+      },
+    );
   }
 
   /** Never fails the request: a slot not released expires with its lease. */

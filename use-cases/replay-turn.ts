@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../contract/errors';
 import { DomainError } from '../domain/errors';
 import type { Clock, IdempotencyClaim, TurnRepository } from '../domain/ports';
+import { asRead } from '../domain/read-repair';
 import type { Caller } from '../domain/turn';
 import type { ActiveTurn, ChatConfig } from './chat-turn';
 
@@ -15,7 +16,10 @@ export interface ReplayDeps {
   readonly config: Pick<ChatConfig, 'maxTurnMs'>;
 }
 
-/** Beyond the longest turn: time for a parked start write to reach the table before a key counts as abandoned. */
+/**
+ * Beyond the longest turn: time for a parked start write to reach the table before a key counts as
+ * abandoned, and for a streaming turn's process to be gone (the chat function's time-out).
+ */
 const ABANDONED_CLAIM_MARGIN_MS = 60_000;
 
 /**
@@ -31,7 +35,15 @@ export async function replayClaim(
   if (claim.requestHash !== requestHash) {
     throw new DomainError('conflict', 'This Idempotency-Key was already used with a different request.');
   }
-  const turn = await deps.repository.getTurn(caller.userId, claim.messageId);
+  const stored = await deps.repository.getTurn(caller.userId, claim.messageId);
+  // Past the longest turn an in_progress turn's process is dead (read repair: the sweeper may write it only
+  // once the turn's quota window is over), so the retry is told it failed rather than to wait.
+  const turn =
+    stored &&
+    asRead(stored, {
+      now: deps.clock.now(),
+      interruptedAfterMs: deps.config.maxTurnMs + ABANDONED_CLAIM_MARGIN_MS,
+    });
   if (!turn) {
     if (deps.clock.now() - claim.claimedAt > deps.config.maxTurnMs + ABANDONED_CLAIM_MARGIN_MS) {
       return undefined;

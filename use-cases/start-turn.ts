@@ -16,6 +16,14 @@ import { replayClaim, stillAnswering } from './replay-turn';
 
 export type { ActiveTurn, ChatConfig, ChatDeps, TurnEvent } from './chat-turn';
 
+export interface BeginOptions {
+  /**
+   * The new turn's id (a ULID of about now), when the caller already named it: the quota's stream slot
+   * carries the id of the turn it streams (metered-chat.ts). A fresh one otherwise.
+   */
+  readonly turnId?: string;
+}
+
 export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
 
@@ -24,7 +32,7 @@ export class ChatService {
    * client can still be told about with a status code (refusal, dead server, time-out) is thrown
    * here, and a 200 is only ever sent for an answer that has started.
    */
-  async begin(caller: Caller, request: ChatRequest): Promise<ActiveTurn> {
+  async begin(caller: Caller, request: ChatRequest, options: BeginOptions = {}): Promise<ActiveTurn> {
     const startedAt = this.deps.clock.now();
     const requestHash = hashRequest(request);
     const key = request.idempotencyKey;
@@ -49,7 +57,7 @@ export class ChatService {
 
     const turn: NewTurn = {
       userId: caller.userId,
-      id: ulid(startedAt),
+      id: options.turnId ?? ulid(startedAt),
       conversationId: request.conversationId ?? ulid(startedAt),
       userMessage: request.prompt,
       createdAt: new Date(startedAt).toISOString(),

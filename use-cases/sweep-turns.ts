@@ -1,39 +1,51 @@
 import { errorName } from '../domain/errors';
-import type { Clock, Log, StopInboxSweeper, TurnRepository } from '../domain/ports';
-import type { TurnOutcome } from '../domain/turn';
+import { ulidTime } from '../domain/ids';
+import type { Clock, HeldSlot, Log, StopInboxSweeper, StreamLeases, TurnRepository } from '../domain/ports';
+
+export interface SweepDeps {
+  readonly leases: StreamLeases;
+  readonly repository: Pick<TurnRepository, 'interruptTurn'>;
+  readonly clock: Clock;
+  readonly log: Log;
+}
 
 /**
- * Marks turns `interrupted` that have been in_progress longer than any stream can last: their process
- * died mid-stream (a Lambda timeout or crash; locally, a killed stack). The conditional finish means a
- * turn that ends on its own at the same moment keeps its real outcome.
+ * Marks `interrupted` the turns whose process died mid-stream (a Lambda time-out or crash): their stream
+ * slot was never released, and it is still on a quota window whose every lease has ended. Stateless: each
+ * run looks back `lookBackMs` (more than its schedule, so a late or failed run is covered by the next);
+ * a window seen twice costs a refused conditional write, never a second mark. The condition also keeps
+ * a turn that ended on its own: its slot outlived it only because its release failed.
  */
-export async function sweepInterruptedTurns(
-  deps: { repository: TurnRepository; clock: Clock; log: Log },
-  olderThanMs: number,
-  batchSize = 100,
+export async function sweepInterruptedTurns(deps: SweepDeps, lookBackMs: number): Promise<number> {
+  const now = deps.clock.now();
+  return interrupt(deps, await deps.leases.heldAfterWindowsEnded(now - lookBackMs, now));
+}
+
+/**
+ * Locally, at start-up: every slot of a turn created before this process started belongs to a process
+ * that is gone (nothing else streams here), whether or not its window has ended. Turns begun since (the
+ * gateway already listens) are live.
+ */
+export async function sweepTurnsOfDeadProcess(deps: SweepDeps, startedAt: number): Promise<number> {
+  const slots = await deps.leases.allHeld();
+  return interrupt(
+    deps,
+    slots.filter((slot) => (ulidTime(slot.id) ?? Number.POSITIVE_INFINITY) < startedAt),
+  );
+}
+
+/** Interrupts the slots' turns still in_progress; how many it marked. */
+export async function interrupt(
+  deps: Omit<SweepDeps, 'leases'>,
+  slots: readonly HeldSlot[],
 ): Promise<number> {
-  const cutoff = deps.clock.now() - olderThanMs;
   let marked = 0;
-  for (;;) {
-    const stale = await deps.repository.listStaleTurns(cutoff, batchSize);
-    if (stale.length === 0) break;
-    let progressed = false;
-    for (const turn of stale) {
-      const outcome: TurnOutcome = {
-        status: 'interrupted',
-        assistantResponse: '',
-        errorCode: 'interrupted',
-        updatedAt: new Date(deps.clock.now()).toISOString(),
-      };
-      const applied = await deps.repository.finishTurn(turn, outcome);
-      if (applied) {
-        marked++;
-        progressed = true;
-        deps.log.info('turn marked interrupted', { message_id: turn.id, created_at: turn.createdAt });
-      }
+  for (const slot of slots) {
+    const at = new Date(deps.clock.now()).toISOString();
+    if (await deps.repository.interruptTurn(slot.userId, slot.id, at)) {
+      marked++;
+      deps.log.info('turn marked interrupted', { message_id: slot.id });
     }
-    // The index lags the table: if nothing changed, the rest are turns that already ended.
-    if (!progressed || stale.length < batchSize) break;
   }
   return marked;
 }

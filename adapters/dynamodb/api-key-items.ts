@@ -6,7 +6,7 @@
  * Lookup:         pk = APIKEYHASH#<sha256 of the key>, sk = APIKEYHASH: owner, key_id, tier. A partition
  *                 of its own per key, read by hash (one GetItem, cached by each container).
  *
- * No `conv`, no `inflight`, no TURN# prefix: never in history, a conversation or the sweeper's index.
+ * No `conv`, no TURN# prefix: never in history or a conversation.
  */
 import type { Tier } from '../../contract/turn';
 import type { ApiKeyOwner, ApiKeyRecord } from '../../domain/api-keys';

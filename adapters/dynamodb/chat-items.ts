@@ -9,7 +9,6 @@
  *              status, created_at, updated_at,
  *              finish_reason?, usage? {prompt_tokens, completion_tokens}, message_tokens?, context_from?,
  *              error_code?, server?, regenerate_of? | edit_of? (the turn it revises: TurnRevision),
- *              inflight? (= INFLIGHT#<shard>, byInflight pk, only while in_progress; that index is keys only),
  *              stop_inbox? (only while in_progress: where POST /chat/stop delivers)
  * Store claim: sk = STORE#<client id>, turn_id, content_hash, conversation_id, created_at
  *              (no `conv`, so it never shows in the index; no TURN# prefix, so never in history).
@@ -31,15 +30,12 @@ import type { TurnRevision } from '../../domain/chat-request';
 import { ulid } from '../../domain/ids';
 import type { IdempotencyClaim, NewTurn, StoredTurnInput } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
-import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { decodeStoredText, encodeStoredText } from './stored-text';
 
 export const TURN_PREFIX = 'TURN#';
 const STORE_PREFIX = 'STORE#';
-const INFLIGHT_PREFIX = 'INFLIGHT#';
 
 export const CONVERSATION_INDEX = 'byConversation';
-export const INFLIGHT_INDEX = 'byInflight';
 
 export const turnSortKey = (id: string) => `${TURN_PREFIX}${id}`;
 /**
@@ -51,12 +47,6 @@ export const turnSortKeyBefore = (epochMs: number) =>
 export const storeClaimSortKey = (clientId: string) => `${STORE_PREFIX}${clientId}`;
 export const idempotencySortKey = (key: string) => `IDEM#${key}`;
 export const stopSortKey = (messageId: string) => `STOP#${messageId}`;
-export const inflightShardKey = (shard: number) => `${INFLIGHT_PREFIX}${shard}`;
-
-/** The byInflight shard of a turn: spread by a hash of its id so no shard takes most writes. */
-export function inflightKey(id: string): string {
-  return inflightShardKey(createHash('sha256').update(id).digest().readUInt16BE(0) % INFLIGHT_SHARDS);
-}
 
 /** The byConversation partition key. A user id never contains '#' (Cognito subs are UUIDs). */
 export function conversationKey(userId: string, conversationId: string): string {
@@ -92,7 +82,6 @@ export interface TurnItem {
   readonly server?: string;
   readonly regenerate_of?: string;
   readonly edit_of?: string;
-  readonly inflight?: string;
   readonly stop_inbox?: string;
 }
 
@@ -105,7 +94,7 @@ export interface StoreClaimItem {
   readonly created_at: string;
 }
 
-/** A started turn: in_progress, so it carries its byInflight key for the sweeper. */
+/** A started turn: in_progress (its stream slot, quota-items.ts, names it to the sweeper). */
 export function startedTurnItem(turn: NewTurn): TurnItem {
   return {
     pk: turn.userId,
@@ -118,7 +107,6 @@ export function startedTurnItem(turn: NewTurn): TurnItem {
     status: 'in_progress',
     created_at: turn.createdAt,
     updated_at: turn.createdAt,
-    inflight: inflightKey(turn.id),
     ...(turn.server === undefined ? {} : { server: turn.server }),
     ...(turn.stopInbox === undefined ? {} : { stop_inbox: turn.stopInbox }),
     ...revisionAttributes(turn.revises),
@@ -159,8 +147,7 @@ export function storedTurnItem(input: StoredTurnInput, turnId: string, createdAt
 
 /**
  * The update that ends a turn. The start attributes are written only where absent, so it also creates
- * the whole turn when its in_progress write was lost. Leaving in_progress also leaves the sparse
- * in-flight index. Conditional on the turn being absent or still in_progress (or `interrupted`, which
+ * the whole turn when its in_progress write was lost. Conditional on the turn being absent or still in_progress (or `interrupted`, which
  * the sweeper only inferred, when replaceInterrupted).
  */
 export function finishTurnUpdate(
@@ -178,7 +165,6 @@ export function finishTurnUpdate(
   const names: Record<string, string> = {
     '#pk': 'pk',
     '#status': 'status',
-    '#inflight': 'inflight',
     '#stop_inbox': 'stop_inbox',
   };
   const values: Record<string, unknown> = { ':in_progress': 'in_progress' };
@@ -220,7 +206,7 @@ export function finishTurnUpdate(
   set('error_code', outcome.errorCode);
   return {
     Key: { pk: turn.userId, sk: turnSortKey(turn.id) },
-    UpdateExpression: `SET ${sets.join(', ')} REMOVE #inflight, #stop_inbox`,
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE #stop_inbox`,
     ConditionExpression: replaceInterrupted
       ? 'attribute_not_exists(#pk) OR #status IN (:in_progress, :interrupted)'
       : 'attribute_not_exists(#pk) OR #status = :in_progress',

@@ -8,7 +8,7 @@
  *               (begins_with CONV#), not an index (chat-items.ts says why).
  * Erase mark:   sk = ERASE, erased_before (ISO-8601: when the erase was asked), status (erasing | complete).
  *
- * No `conv`, no `inflight`, no TURN# prefix: never in history, a conversation's turns or the sweeper's index.
+ * No `conv`, no TURN# prefix: never in history or a conversation's turns.
  */
 import type { Conversation, Erasure } from '../../domain/conversation';
 

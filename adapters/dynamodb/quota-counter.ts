@@ -11,11 +11,20 @@ import { isConditionalCheckFailed } from './errors';
 import {
   BURST_MINUTES_CLEARED,
   burstAttribute,
+  leaseShardOf,
   quotaItemState,
   quotaSortKey,
+  SWEEP_GRACE_MS,
   slotAttribute,
+  slotIdOf,
   storedBytesSortKey,
+  sweepAt,
 } from './quota-items';
+
+interface WindowKey {
+  readonly pk: string;
+  readonly sk: string;
+}
 
 /** Grants tried before giving up when other requests of the same user keep changing the item. */
 const MAX_ATTEMPTS = 3;
@@ -29,7 +38,10 @@ const MAX_ATTEMPTS = 3;
  * Leaked slots: a container that dies mid-stream never releases its slot. Each slot holds the time its
  * lease ends (the longest turn plus a margin); a refusal for streams that finds slots past their lease
  * removes them and recounts, then tries again. A live stream is never forgotten, and a leak costs a
- * user a slot for at most one lease, not forever.
+ * user a slot for at most one lease, not forever. The grant reports the slots it dropped: their turns'
+ * processes died.
+ *
+ * The window's byLeases key (quota-items.ts) is set where absent, so only its first grant writes the index.
  */
 export class DynamoDbQuotaCounter implements QuotaCounter {
   constructor(
@@ -42,9 +54,12 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
     const minute = epochMinute(now);
     const slot: StreamSlot = { windowStart: start, id: slotId, minute };
     const key = { pk: userId, sk: quotaSortKey(start) };
+    const abandoned: string[] = [];
     for (let attempt = 1; ; attempt++) {
       const prompts = await this.tryAcquire(key, slot, limits, now);
-      if (prompts !== undefined) return { granted: true, slot, prompts };
+      if (prompts !== undefined) {
+        return { granted: true, slot, prompts, ...(abandoned.length ? { abandoned } : {}) };
+      }
       const state = quotaItemState(
         (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
           .Item,
@@ -62,7 +77,9 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error('Quota item kept changing; no grant after 3 attempts');
       // Room once the leaked slots are gone (or another request freed some meanwhile): recount, then retry.
-      if (state.streams !== live) await this.recount(key, stale, state.streams, live);
+      if (state.streams !== live && (await this.recount(key, stale, state.streams, live))) {
+        abandoned.push(...stale.map(slotIdOf));
+      }
     }
   }
 
@@ -119,7 +136,7 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
 
   /** The grant's one write; the window's prompts after it, or undefined when a limit had no room. */
   private async tryAcquire(
-    key: Record<string, string>,
+    key: WindowKey,
     slot: StreamSlot,
     limits: PromptLimits,
     now: number,
@@ -134,14 +151,19 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: `SET #slot = :lease, expires_at = if_not_exists(expires_at, :expires) ADD prompts :one, streams :one, #b :one REMOVE ${cleared.join(', ')}`,
+          UpdateExpression: `SET #slot = :lease, expires_at = if_not_exists(expires_at, :expires), leases = if_not_exists(leases, :leases), sweep_at = if_not_exists(sweep_at, :sweep_at) ADD prompts :one, streams :one, #b :one REMOVE ${cleared.join(', ')}`,
           ConditionExpression:
             '(attribute_not_exists(prompts) OR prompts < :prompts) AND (attribute_not_exists(streams) OR streams < :streams) AND (attribute_not_exists(#b) OR #b < :burst)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: {
             ':lease': now + limits.streamLeaseMs,
+            ':leases': leaseShardOf(key.pk),
             // After the window, and after the last stream it granted could have ended.
-            ':expires': Math.ceil((slot.windowStart + limits.windowMs + limits.streamLeaseMs) / 1000),
+            ':sweep_at': sweepAt(slot.windowStart, limits.windowMs, limits.streamLeaseMs),
+            // After the sweeper has had its chance to read the window's unreleased slots.
+            ':expires': Math.ceil(
+              (sweepAt(slot.windowStart, limits.windowMs, limits.streamLeaseMs) + SWEEP_GRACE_MS) / 1000,
+            ),
             ':one': 1,
             ':prompts': limits.promptsPerWindow,
             ':streams': limits.concurrentStreams,
@@ -158,8 +180,16 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
     }
   }
 
-  /** Drops slots past their lease and sets the count to the live ones, if nobody changed it meanwhile. */
-  private async recount(key: Record<string, string>, stale: readonly string[], seen: number, live: number) {
+  /**
+   * Drops slots past their lease and sets the count to the live ones, if nobody changed it meanwhile;
+   * true when it did.
+   */
+  private async recount(
+    key: WindowKey,
+    stale: readonly string[],
+    seen: number,
+    live: number,
+  ): Promise<boolean> {
     const names: Record<string, string> = { '#streams': 'streams' };
     stale.forEach((name, index) => {
       names[`#stale${index}`] = name;
@@ -176,8 +206,10 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
           ExpressionAttributeValues: { ':live': live, ':seen': seen },
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
+      return false;
     }
   }
 

@@ -2,15 +2,39 @@
  * The quota items of the chat table (the layout beside chat-items.ts), in the user's partition:
  *
  * Prompt window: sk = QUOTA#<window start, epoch ms>, prompts (N), streams (N), one s_<slot id> per stream
- *                slot (N: epoch ms its lease ends), one b_<epoch minute> per recent minute (N: prompts
- *                in it), expires_at (epoch s, the table's TTL: after the window and its last streams).
+ *                slot (N: epoch ms its lease ends; the slot id is its turn's id, so a slot names its
+ *                TURN# item), one b_<epoch minute> per recent minute (N: prompts in it),
+ *                leases (= LEASES#<shard of the user id>, byLeases pk) and sweep_at (N, epoch ms: the
+ *                window's end plus the longest lease, byLeases sort key), both set at the window's first
+ *                grant only, expires_at (epoch s, the table's TTL: an hour after sweep_at, so the sweeper
+ *                reads the item before TTL may delete it).
  * Stored bytes:  sk = STORED#<UTC day start, epoch ms>, bytes (N), expires_at (epoch s).
  *
- * No `conv`, no `inflight`, no TURN# prefix: never in history, a conversation or the sweeper's index.
+ * No `conv`, no TURN# prefix: never in history or a conversation. Only windows are in byLeases.
  */
+import { createHash } from 'node:crypto';
 import type { StreamSlot } from '../../domain/ports';
+import { LEASE_SHARDS } from '../../lib/resources';
 
-export const quotaSortKey = (windowStart: number) => `QUOTA#${windowStart}`;
+export const LEASE_INDEX = 'byLeases';
+const QUOTA_PREFIX = 'QUOTA#';
+const LEASES_PREFIX = 'LEASES#';
+
+export const leaseShardKey = (shard: number) => `${LEASES_PREFIX}${shard}`;
+
+/** The byLeases shard of a user's windows: a hash of the user id, so the shards share the writes. */
+export function leaseShardOf(userId: string): string {
+  return leaseShardKey(createHash('sha256').update(userId).digest().readUInt16BE(0) % LEASE_SHARDS);
+}
+
+/** How long after `sweep_at` a window item is kept: the sweeper has this long to read it before TTL may. */
+export const SWEEP_GRACE_MS = 3_600_000;
+
+/** When every slot a window granted is over: its end plus the longest lease (byLeases sort key). */
+export const sweepAt = (windowStart: number, windowMs: number, streamLeaseMs: number) =>
+  windowStart + windowMs + streamLeaseMs;
+
+export const quotaSortKey = (windowStart: number) => `${QUOTA_PREFIX}${windowStart}`;
 export const storedBytesSortKey = (dayStart: number) => `STORED#${dayStart}`;
 
 const SLOT_PREFIX = 's_';
@@ -18,6 +42,8 @@ const BURST_PREFIX = 'b_';
 
 /** A slot's attribute: its name carries the slot id, so a release or refund is idempotent on it. */
 export const slotAttribute = (slot: Pick<StreamSlot, 'id'>) => `${SLOT_PREFIX}${slot.id}`;
+/** The slot id a slot attribute names. */
+export const slotIdOf = (attribute: string) => attribute.slice(SLOT_PREFIX.length);
 export const burstAttribute = (minute: number) => `${BURST_PREFIX}${minute}`;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Turns in the chat table: started, finished, stored from /chat/store, read back one by one or as
- * history pages, and found stale by the sweeper. The items and keys are chat-items.ts's.
+ * history pages, and marked interrupted by the sweeper. The items and keys are chat-items.ts's.
  *
  * Every write is a single-item conditional write (dynalite has no transactions). Throttling and
  * 5xx errors propagate as the SDK's errors: the caller decides whether to buffer the write in SQS.
@@ -17,14 +17,11 @@ import {
 import { DomainError } from '../../domain/errors';
 import type { HistoryPage, HistoryQuery, NewTurn, StoredTurnInput, TurnRepository } from '../../domain/ports';
 import type { Turn, TurnOutcome } from '../../domain/turn';
-import { INFLIGHT_SHARDS } from '../../lib/resources';
 import { getItems } from './batches';
 import {
   CONVERSATION_INDEX,
   conversationKey,
   finishTurnUpdate,
-  INFLIGHT_INDEX,
-  inflightShardKey,
   type StoreClaimItem,
   startedTurnItem,
   storeClaimFromItem,
@@ -35,7 +32,6 @@ import {
   type TurnItem,
   turnFromItem,
   turnSortKey,
-  turnSortKeyBefore,
   turnSortKeyOf,
 } from './chat-items';
 import { type CursorKey, decodeCursor, encodeCursor } from './cursor';
@@ -196,41 +192,30 @@ export class DynamoDbTurnRepository implements TurnRepository {
     return items.map((item) => turnFromItem(item)).filter((turn) => turn.userId === userId);
   }
 
-  async listStaleTurns(createdBefore: number, limit: number): Promise<NewTurn[]> {
-    const bound = turnSortKeyBefore(createdBefore);
-    const found: NewTurn[] = [];
-    for (let shard = 0; shard < INFLIGHT_SHARDS && found.length < limit; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const output = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INFLIGHT_INDEX,
-            KeyConditionExpression: 'inflight = :shard AND sk < :bound',
-            ExpressionAttributeValues: { ':shard': inflightShardKey(shard), ':bound': bound },
-            Limit: limit - found.length,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        // The index holds keys only: read each candidate from the table (few: only turns older than the
-        // longest stream), which also sees the turns that ended since the eventually consistent index.
-        for (const key of output.Items ?? []) {
-          if (found.length >= limit) break;
-          const turn = await this.getTurnItem(String(key.pk), turnSortKeyOf(key));
-          if (turn?.status !== 'in_progress') continue;
-          found.push({
-            userId: turn.userId,
-            id: turn.id,
-            conversationId: turn.conversationId,
-            userMessage: turn.userMessage,
-            createdAt: turn.createdAt,
-            ...(turn.server ? { server: turn.server } : {}),
-          });
-        }
-        startKey = output.LastEvaluatedKey;
-      } while (startKey && found.length < limit);
+  async interruptTurn(userId: string, id: string, at: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userId, sk: turnSortKey(id) },
+          UpdateExpression:
+            'SET #status = :interrupted, error_code = :interrupted, updated_at = :at REMOVE stop_inbox',
+          // Only a turn still in_progress: never one that ended, nor a key no turn was written under (no
+          // attribute_not_exists: a slot whose turn was never written must not create one).
+          ConditionExpression: '#status = :in_progress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':interrupted': 'interrupted',
+            ':in_progress': 'in_progress',
+            ':at': at,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
     }
-    return found;
   }
 
   private async getTurnItem(userId: string, sk: string): Promise<Turn | undefined> {

@@ -1,8 +1,10 @@
 /**
  * The DynamoDB requests, read and write units and stored bytes of a set of metered calls, priced by
  * DynamoDB's rules (dynamodb-units.ts) under a configuration: the tables' projections and class as
- * given, long texts as measured / compressed / plain, and the stop checks as measured, gone, or polled
- * at another interval (computed: one consistent read of the tiny stop item per poll).
+ * given, long texts as measured / compressed / plain, the stop checks as measured, gone, or polled
+ * at another interval (computed: one consistent read of the tiny stop item per poll), and the sweeper's
+ * crash evidence as measured or as the sparse in-flight index had it (computed: each in_progress turn
+ * carries the index key, each quota window none).
  */
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { type Item, itemBytes } from '../shared/dynamodb-size';
@@ -20,7 +22,31 @@ export interface DynamoDbConfig {
   readonly tables: Readonly<Record<string, TableSchema>>;
   readonly stopReads: StopReads;
   readonly text: TextStorage;
+  /**
+   * 'inflightIndex': as before the quota windows' leases, an in_progress turn carries `inflight` (the key
+   * of a sparse index the tables must then define) and a quota window no `leases`/`sweep_at`. Absent: as
+   * measured.
+   */
+  readonly crashEvidence?: 'inflightIndex';
 }
+
+/** The in-flight index's key on an in_progress turn (its shard does not change its size much). */
+const INFLIGHT_KEY = 'INFLIGHT#0';
+
+/** The item as the configured crash evidence would have it. */
+function withCrashEvidence(item: Item, config: DynamoDbConfig): Item {
+  if (config.crashEvidence !== 'inflightIndex') return item;
+  const sk = item.sk;
+  if (typeof sk !== 'string') return item;
+  if (sk.startsWith('TURN#') && item.status === 'in_progress') return { ...item, inflight: INFLIGHT_KEY };
+  if (!sk.startsWith('QUOTA#')) return item;
+  const { leases: _leases, sweep_at: _sweepAt, ...window } = item;
+  return window;
+}
+
+/** The item as stored under `config`: its texts and its crash evidence. */
+const configured = (item: Item, config: DynamoDbConfig): Item =>
+  withCrashEvidence(storedAs(item, config.text), config);
 
 export interface Units {
   requests: number;
@@ -148,7 +174,7 @@ function schemaOf(config: DynamoDbConfig, name: string): TableSchema {
 
 function priceEffect(totals: DynamoDbTotals, config: DynamoDbConfig, effect: DynamoDbEffect): void {
   const table = schemaOf(config, effect.table);
-  const as = (item: Item | undefined) => (item ? storedAs(item, config.text) : undefined);
+  const as = (item: Item | undefined) => (item ? configured(item, config) : undefined);
   if (effect.kind === 'read') {
     const items = effect.items.map(as);
     for (const item of items) seeItem(totals, table, item);
@@ -190,10 +216,10 @@ function priceStorage(
       const table = schemaOf(config, effect.table);
       const id = `${table.name}/${JSON.stringify(effect.key)}`;
       const known = images.get(id);
-      const last = effect.after ? storedAs(effect.after, config.text) : undefined;
+      const last = effect.after ? configured(effect.after, config) : undefined;
       if (known) known.last = last;
       else {
-        const first = effect.before ? storedAs(effect.before, config.text) : undefined;
+        const first = effect.before ? configured(effect.before, config) : undefined;
         images.set(id, { table, ...(first ? { first } : {}), ...(last ? { last } : {}) });
       }
     }

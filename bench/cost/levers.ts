@@ -6,12 +6,13 @@
  * Measured: what today's code does (its calls, bytes, frames, lines). Computed: the other side of each
  * lever, from those measurements (same durations, same items re-sized, fewer calls).
  */
-import { CONVERSATION_INDEX, INFLIGHT_INDEX } from '../../adapters/dynamodb/chat-items';
+import { CONVERSATION_INDEX } from '../../adapters/dynamodb/chat-items';
+import { LEASE_INDEX } from '../../adapters/dynamodb/quota-items';
 import { stopChecksIn } from './dynamodb-totals';
 import type { Measurement } from './measure';
 import type { Costs } from './pricing';
 import type { Deployment, ModelConfig } from './quantities';
-import type { TableSchema } from './table-schema';
+import type { IndexSchema, TableSchema } from './table-schema';
 
 export interface LeverRow {
   readonly lever: string;
@@ -53,6 +54,42 @@ function withProjection(config: ModelConfig, indexName: string, type: 'ALL' | 'K
     ),
   }));
 }
+
+/** The sparse in-flight index the sweeper read before the quota windows' leases (keys only). */
+const INFLIGHT_INDEX: IndexSchema = {
+  name: 'byInflight',
+  partitionKey: 'inflight',
+  sortKey: 'sk',
+  projection: { type: 'KEYS_ONLY' },
+};
+const LEASES_INDEX: IndexSchema = {
+  name: LEASE_INDEX,
+  partitionKey: 'leases',
+  sortKey: 'sweep_at',
+  projection: { type: 'KEYS_ONLY' },
+};
+
+/**
+ * The chat table with the in-flight index and its turns carrying its key, or (`false`) without it and the
+ * quota windows carrying theirs. Reverted, byLeases stays defined: the sweeper's measured queries are
+ * priced on it, as they were on byInflight (a Query per shard either way), and no item has its key.
+ */
+function withInflightIndex(config: ModelConfig, inflight: boolean): ModelConfig {
+  const changed = withChatTable(config, (table) => {
+    const others = table.indexes.filter(
+      (index) => index.name !== INFLIGHT_INDEX.name && index.name !== LEASES_INDEX.name,
+    );
+    return {
+      ...table,
+      indexes: inflight ? [...others, LEASES_INDEX, INFLIGHT_INDEX] : [...others, LEASES_INDEX],
+    };
+  });
+  const { crashEvidence: _measured, ...rest } = changed;
+  return inflight ? { ...rest, crashEvidence: 'inflightIndex' } : rest;
+}
+
+const hasIndex = (config: ModelConfig, name: string) =>
+  config.tables[CHAT_TABLE]?.indexes.some((index) => index.name === name) === true;
 
 const storesBinaryText = (measurement: Measurement) =>
   measurement.turns.some((turn) =>
@@ -106,14 +143,14 @@ export const LEVERS: readonly Lever[] = [
     revert: (config, deployment) => ({ ...config, stopReads: { pollMs: deployment.stopPollMs } }),
   },
   {
-    lever: 'GSI projections',
-    change: () => `${INFLIGHT_INDEX} ALL → KEYS_ONLY`,
-    method: 'computed: the measured items written into an index of the other projection',
-    inCode: (config) =>
-      config.tables[CHAT_TABLE]?.indexes.find((index) => index.name === INFLIGHT_INDEX)?.projection.type ===
-      'KEYS_ONLY',
-    apply: (config) => withProjection(config, INFLIGHT_INDEX, 'KEYS_ONLY'),
-    revert: (config) => withProjection(config, INFLIGHT_INDEX, 'ALL'),
+    lever: 'Crash evidence',
+    change: () =>
+      `sparse ${INFLIGHT_INDEX.name} index entered and left by every turn → unreleased stream slots on the quota window (${LEASE_INDEX}, written once per window)`,
+    method:
+      "computed: the measured turn writes with the in-flight index's key while in_progress, the quota writes without the window's",
+    inCode: (config) => hasIndex(config, LEASE_INDEX) && !hasIndex(config, INFLIGHT_INDEX.name),
+    apply: (config) => withInflightIndex(config, false),
+    revert: (config) => withInflightIndex(config, true),
   },
   {
     lever: 'Conversation index',

@@ -3,10 +3,10 @@
  * allows against what the peak needs, and the list of what to raise before launch. Limits are the AWS
  * defaults in ../shared/NOTES.md ("AWS limits that shape the design") unless a row names another source.
  * Partition load follows the key design: a user's partition serves one stream at a time, a fleet view is
- * one item per shard, the in-flight index has INFLIGHT_SHARDS partition keys.
+ * one item per shard, the quota windows' lease index has LEASE_SHARDS partition keys.
  */
-import { INFLIGHT_INDEX } from '../../adapters/dynamodb/chat-items';
-import { INFLIGHT_SHARDS } from '../../lib/resources';
+import { LEASE_INDEX } from '../../adapters/dynamodb/quota-items';
+import { LEASE_SHARDS } from '../../lib/resources';
 import { MAX_ITEM_BYTES } from '../shared/dynamodb-size';
 import type { DynamoDbTotals, Units } from './dynamodb-totals';
 import type { DailyQuantities, Deployment, TurnQuantities } from './quantities';
@@ -126,7 +126,7 @@ export function quotaRows(input: QuotaInput): QuotaRow[] {
   }
 
   const chat = units(turn.dynamodb, 'ChatTable');
-  const inflight = units(turn.dynamodb, `ChatTable.${INFLIGHT_INDEX}`);
+  const leases = units(turn.dynamodb, `ChatTable.${LEASE_INDEX}`);
   const fleet = units(turn.dynamodb, 'FleetTable');
   const fleetHeartbeat = perSecond(heartbeat, 'FleetTable');
   const partitions: [string, number, number, string][] = [
@@ -137,10 +137,10 @@ export function quotaRows(input: QuotaInput): QuotaRow[] {
       'a user streams one turn at a time: its units spread over the turn',
     ],
     [
-      `ChatTable.${INFLIGHT_INDEX}, one of ${INFLIGHT_SHARDS} shards`,
+      `ChatTable.${LEASE_INDEX}, one of ${LEASE_SHARDS} shards`,
       0,
-      (inflight.wru * peak) / INFLIGHT_SHARDS,
-      'every in-flight turn enters and leaves one of these partitions',
+      (leases.wru * peak) / LEASE_SHARDS,
+      "a user's quota window enters one of these partitions at its first grant, not every turn",
     ],
     [
       `FleetTable, one of ${deployment.heartbeat.shards} views`,

@@ -112,6 +112,7 @@ export function createMeteredChat(
   return new MeteredChat({
     chat: createChatService(settings, infrastructure, clients),
     quota: new DynamoDbQuotaCounter(clients.quota, settings.chatTableName),
+    turns: createTurnStores(settings, infrastructure).repository,
     policy: quotaPolicy(settings),
     clock: infrastructure.clock,
     log: infrastructure.log,

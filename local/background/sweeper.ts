@@ -1,6 +1,7 @@
 /**
  * The sweeper: once at start-up for turns left in_progress by a previous run of this process (all of
- * them are dead: nothing else streams here), then its handler on its schedule like on AWS.
+ * them are dead: nothing else streams here), found by the stream slots they never released, then its
+ * handler on its schedule like on AWS.
  */
 import { chatTable, type FunctionTrigger } from '../../lib/resources';
 import { createLambdaContext } from '../gateway/lambda-context';
@@ -13,15 +14,20 @@ export const sweeperTask: BackgroundTask = {
   async start(context) {
     const definition = backgroundFunction('SweepTurns');
     const trigger: FunctionTrigger = definition.trigger;
-    const [{ sweepInterruptedTurns }, { DynamoDbTurnRepository }, { documentClient }] = await Promise.all([
+    const [
+      { sweepTurnsOfDeadProcess },
+      { DynamoDbTurnRepository },
+      { DynamoDbStreamLeases },
+      { documentClient },
+    ] = await Promise.all([
       import('../../use-cases/sweep-turns'),
       import('../../adapters/dynamodb/turn-repository'),
+      import('../../adapters/dynamodb/stream-leases'),
       import('../../adapters/dynamodb/clients'),
     ]);
-    const repository = new DynamoDbTurnRepository(
-      documentClient,
-      context.env[chatTable.envVar] ?? chatTable.id,
-    );
+    const tableName = context.env[chatTable.envVar] ?? chatTable.id;
+    const repository = new DynamoDbTurnRepository(documentClient, tableName);
+    const leases = new DynamoDbStreamLeases(documentClient, tableName);
     const clock = { now: () => Date.now() };
     const log = {
       info: (msg: string, ...extra: Record<string, unknown>[]) =>
@@ -31,9 +37,9 @@ export const sweeperTask: BackgroundTask = {
       error: (msg: string, ...extra: Record<string, unknown>[]) =>
         context.log({ level: 'error', msg, ...Object.assign({}, ...extra) }),
     };
-    // Everything in_progress from before this stack started belongs to a process that is gone. Turns begun
+    // Every slot of a turn from before this stack started belongs to a process that is gone. Turns begun
     // since (the gateway already listens) are live: the cut-off is the stack's start, not this moment.
-    const marked = await sweepInterruptedTurns({ repository, clock, log }, Date.now() - context.startedAt);
+    const marked = await sweepTurnsOfDeadProcess({ leases, repository, clock, log }, context.startedAt);
     context.log({ level: 'info', msg: 'startup_sweep', marked });
 
     const handler = (await loadHandler(definition.entry)) as (

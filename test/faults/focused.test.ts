@@ -39,12 +39,12 @@ function busyServer() {
 /** The SDK's DynamoDB client makes 4 attempts: refuse them all. */
 const SDK_ATTEMPTS = 4;
 
-/** Throttles every attempt at the next in_progress write (the only PutItem that carries `inflight`). */
+/** Throttles every attempt at the next in_progress write (the only PutItem of an in_progress turn). */
 function failStartWrite(): void {
   env.proxy.failNext({
     kind: 'throttle',
     operation: 'PutItem',
-    bodyIncludes: '"inflight"',
+    bodyIncludes: '"in_progress"',
     count: SDK_ATTEMPTS,
   });
 }

@@ -48,8 +48,15 @@ describe('StatefulStack tables', () => {
           // Keys only: the answer is written into the table alone; pages read turns by BatchGetItem.
           Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
-        // The sweeper's index is keys only: the answer's final write never touches it.
-        Match.objectLike({ IndexName: 'byInflight', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+        // The sweeper's index holds quota windows, keys only, keyed by when their leases are over.
+        Match.objectLike({
+          IndexName: 'byLeases',
+          KeySchema: [
+            { AttributeName: 'leases', KeyType: 'HASH' },
+            { AttributeName: 'sweep_at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
       ]),
       TimeToLiveSpecification: { AttributeName: chatTable.timeToLiveAttribute, Enabled: true },
     });

@@ -233,12 +233,13 @@ describe('StatelessStack background functions', () => {
     expect(allowedActions('RunHeartbeat', chatTableLogicalId()).size).toBe(0);
   });
 
-  it('lets the persister and the sweeper write the chat table (and its byInflight index)', () => {
+  it('lets the persister and the sweeper write the chat table (and the sweeper query its byLeases index)', () => {
     for (const id of ['PersistTurns', 'SweepTurns']) {
       expect(allowedActions(id, chatTableLogicalId()), id).toContain('dynamodb:UpdateItem');
       expect(allowedActions(id, fleetTableLogicalId()).size, id).toBe(0);
     }
     expect(allowedActions('SweepTurns', '/index/*')).toContain('dynamodb:Query');
+    expect(allowedActions('SweepTurns', chatTableLogicalId())).toContain('dynamodb:BatchGetItem');
   });
 });
 

@@ -45,7 +45,8 @@ describe('runEraseJob', () => {
     const caller = { userId: user, tier: 'free' } as const;
 
     // Act
-    const hidden = await listVisibleHistory({ repository: turns, marks }, caller, { limit: 10 });
+    const history = { repository: turns, marks, clock: systemClock, interruptedAfterMs: 360_000 };
+    const hidden = await listVisibleHistory(history, caller, { limit: 10 });
     const outOfTime = await runEraseJob(deps, scope, 0);
     const statusMidway = await marks.get(user);
     const finished = await runEraseJob(deps, scope);

@@ -7,8 +7,10 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbQuotaCounter } from '../../adapters/dynamodb/quota-counter';
 import { quotaSortKey } from '../../adapters/dynamodb/quota-items';
+import { DynamoDbTurnRepository } from '../../adapters/dynamodb/turn-repository';
 import type { ChatRequest } from '../../domain/chat-request';
 import { DomainError } from '../../domain/errors';
+import { ulid } from '../../domain/ids';
 import { type Log, type QuotaCounter, systemClock } from '../../domain/ports';
 import { windowStart } from '../../domain/quota';
 import type { Caller } from '../../domain/turn';
@@ -71,7 +73,43 @@ describe('MeteredChat.begin', () => {
     // Assess
     expect(metered.rateLimit).toMatchObject({ limit: 3, remaining: 2 });
     expect(during).toMatchObject({ prompts: 1, streams: 1 });
+    // The slot is named by the turn's id: a slot never released names the turn whose process died.
+    expect(during).toHaveProperty(`s_${metered.turn?.messageId}`);
     expect(await windowItem(who.userId)).toMatchObject({ prompts: 1, streams: 0 });
+  });
+
+  it('interrupts, in the background, the turns of slots the grant found abandoned', async () => {
+    // Prepare: a turn whose process died (in_progress, its slot expired), and a counter that reports it.
+    const who = caller();
+    const repository = new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable);
+    const dead = ulid(Date.now() - 600_000);
+    await repository.startTurn({
+      userId: who.userId,
+      id: dead,
+      conversationId: 'c',
+      userMessage: 'q',
+      createdAt: new Date(Date.now() - 600_000).toISOString(),
+    });
+    const real = new DynamoDbQuotaCounter(db.doc, db.tableNames.ChatTable);
+    const reporting: QuotaCounter = {
+      release: (...args) => real.release(...args),
+      refund: (...args) => real.refund(...args),
+      addStoredBytes: (...args) => real.addStoredBytes(...args),
+      refundStoredBytes: (...args) => real.refundStoredBytes(...args),
+      acquire: async (...args) => {
+        const decision = await real.acquire(...args);
+        return decision.granted ? { ...decision, abandoned: [dead] } : decision;
+      },
+    };
+    const chat = meteredChat(db, oneServerChat(db, gpu), { quota: reporting });
+
+    // Act
+    await drain(await chat.begin(who, prompt()));
+
+    // Assess
+    await expect
+      .poll(async () => (await repository.getTurn(who.userId, dead))?.status, { timeout: 2_000 })
+      .toBe('interrupted');
   });
 
   it('counts an Idempotency-Key retry once, and replays it even when the quota is spent', async () => {
@@ -108,6 +146,7 @@ describe('MeteredChat.begin', () => {
     const chat = new MeteredChat({
       chat: busy,
       quota: new DynamoDbQuotaCounter(db.doc, db.tableNames.ChatTable),
+      turns: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
       policy: THREE,
       clock: systemClock,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },

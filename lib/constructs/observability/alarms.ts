@@ -130,7 +130,7 @@ export class AppAlarms {
       datapointsToAlarm: 5,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    // On-demand tables throttle when a partition (or the byInflight GSI) runs hot. Final turn writes
+    // On-demand tables throttle when a partition (or a GSI) runs hot. Final turn writes
     // then park in SQS; sustained throttling is worth a look before the DLQ fills.
     this.tableThrottles = Object.fromEntries(
       Object.entries(props.tables).map(([tableId, table]) => [

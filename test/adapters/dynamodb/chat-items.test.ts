@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   finishTurnUpdate,
   idempotencyClaimItem,
-  inflightKey,
   liveIdempotencyClaimFromItem,
   startedTurnItem,
   storedTurnItem,
@@ -21,13 +20,10 @@ const turn: NewTurn = {
 };
 
 describe('turn items', () => {
-  it('reads back a started turn, in progress and in the in-flight index', () => {
+  it('reads back a started turn, in progress and in no index but its conversation', () => {
     const item = startedTurnItem(turn);
-    expect(item).toMatchObject({
-      sk: `TURN#${turn.id}`,
-      conv: 'user-1#conv-1',
-      inflight: inflightKey(turn.id),
-    });
+    expect(item).toMatchObject({ sk: `TURN#${turn.id}`, conv: 'user-1#conv-1' });
+    expect(item).not.toHaveProperty('inflight');
     expect(turnFromItem({ ...item })).toEqual({
       ...turn,
       assistantResponse: '',
@@ -110,13 +106,13 @@ describe('turn items', () => {
     expect(turnFromItem({ ...startedTurnItem(turn) })).not.toHaveProperty('revises');
   });
 
-  it('ends a turn only from in_progress, or also from interrupted when asked, leaving the in-flight index', () => {
+  it('ends a turn only from in_progress, or also from interrupted when asked, dropping its stop inbox', () => {
     const outcome = { status: 'completed' as const, assistantResponse: 'a', updatedAt: turn.createdAt };
     const plain = finishTurnUpdate(turn, outcome, false);
     const replacing = finishTurnUpdate(turn, outcome, true);
     expect(plain.ConditionExpression).toBe('attribute_not_exists(#pk) OR #status = :in_progress');
     expect(replacing.ConditionExpression).toContain(':interrupted');
-    expect(plain.UpdateExpression).toMatch(/ REMOVE #inflight, #stop_inbox$/);
+    expect(plain.UpdateExpression).toMatch(/ REMOVE #stop_inbox$/);
     expect(plain.UpdateExpression).toContain('#user_message = if_not_exists(#user_message, :user_message)');
   });
 });

@@ -1,10 +1,17 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbQuotaCounter } from '../../../adapters/dynamodb/quota-counter';
-import { quotaSortKey } from '../../../adapters/dynamodb/quota-items';
+import {
+  LEASE_INDEX,
+  leaseShardOf,
+  quotaSortKey,
+  SWEEP_GRACE_MS,
+} from '../../../adapters/dynamodb/quota-items';
+import { writeCost } from '../../../bench/cost/dynamodb-units';
+import type { TableSchema } from '../../../bench/cost/table-schema';
 import type { QuotaDecision, StreamSlot } from '../../../domain/ports';
 import type { PromptLimits } from '../../../domain/quota';
-import { chatTable } from '../../../lib/resources';
+import { chatTable, LEASE_SHARDS } from '../../../lib/resources';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
 let db: TestDynamoDb;
@@ -65,15 +72,54 @@ describe('DynamoDbQuotaCounter.acquire', () => {
     });
   });
 
-  it('writes the TTL attribute after the window and its longest stream', async () => {
+  it('keys the window in byLeases for when its longest stream is over, and expires it after the sweep', async () => {
     // Prepare / Act
     const slot = granted(await counter.acquire('u-ttl', 'a', LIMITS, T0));
 
     // Assess
     const stored = await item('u-ttl', slot.windowStart);
+    const over = slot.windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    expect(stored).toMatchObject({ leases: leaseShardOf('u-ttl'), sweep_at: over });
     expect(chatTable.timeToLiveAttribute).toBe('expires_at');
-    expect(stored?.expires_at).toBe((slot.windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs) / 1000);
+    expect(stored?.expires_at).toBe((over + SWEEP_GRACE_MS) / 1000);
     expect(stored?.s_a).toBe(T0 + LIMITS.streamLeaseMs);
+  });
+
+  it("writes the byLeases index at the window's first grant only, not once per turn", async () => {
+    // Prepare: the chat table's schema as the cost model prices it.
+    const schema: TableSchema = {
+      name: chatTable.id,
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      indexes: chatTable.globalSecondaryIndexes.map((index) => ({
+        name: index.indexName,
+        partitionKey: index.partitionKey.name,
+        ...('sortKey' in index ? { sortKey: index.sortKey.name } : {}),
+        projection: { type: index.projection },
+      })),
+      tableClass: 'STANDARD',
+      pointInTimeRecovery: true,
+    };
+    const user = 'u-index';
+    const roomy = { ...LIMITS, promptsPerWindow: 50 };
+    const images: (Record<string, unknown> | undefined)[] = [undefined];
+
+    // Act: a grant, its release, and a second grant in the same window.
+    const first = granted(await counter.acquire(user, 'a', roomy, T0));
+    images.push(await item(user, first.windowStart));
+    await counter.release(user, first);
+    images.push(await item(user, first.windowStart));
+    granted(await counter.acquire(user, 'b', roomy, T0 + 60_000));
+    images.push(await item(user, first.windowStart));
+
+    // Assess
+    const indexWrites = images
+      .slice(1)
+      .map((after, n) => writeCost(schema, images[n], after, 'applied').indexes[LEASE_INDEX]);
+    expect(indexWrites).toEqual([1, undefined, undefined]);
+    // The shards are a hash of the user, all of them used.
+    const shards = new Set(Array.from({ length: 400 }, (_, i) => leaseShardOf(`user-${i}`)));
+    expect(shards.size).toBe(LEASE_SHARDS);
   });
 
   it('refuses a third concurrent stream, and grants again once one is released', async () => {
@@ -109,6 +155,8 @@ describe('DynamoDbQuotaCounter.acquire', () => {
     // Assess
     expect(during).toMatchObject({ granted: false, reason: 'streams' });
     expect(after).toMatchObject({ granted: true });
+    // It reports the slots it dropped: their turns' processes died.
+    expect(after.granted && [...(after.abandoned ?? [])].sort()).toEqual(['dead1', 'dead2']);
     const stored = await item(user, windowStartOf(T0));
     expect(stored?.streams).toBe(1);
     expect(Object.keys(stored ?? {}).filter((name) => name.startsWith('s_'))).toEqual(['s_y']);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inflightKey } from '../../../adapters/dynamodb/chat-items';
 import { DynamoDbIdempotencyClaims } from '../../../adapters/dynamodb/idempotency-claims';
 import { DynamoDbStopFlags } from '../../../adapters/dynamodb/stop-flags';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
@@ -9,10 +8,8 @@ import { SqsStopDelivery } from '../../../adapters/sqs/stop-inbox';
 import { DomainError } from '../../../domain/errors';
 import { ulid } from '../../../domain/ids';
 import type { NewTurn } from '../../../domain/ports';
-import { INFLIGHT_SHARDS } from '../../../lib/resources';
 import { applyPendingWrite } from '../../../use-cases/persist-parked-write';
 import { requestStop } from '../../../use-cases/stop-turn';
-import { sweepInterruptedTurns } from '../../../use-cases/sweep-turns';
 import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynamodb';
 
 let db: TestDynamoDb;
@@ -23,7 +20,6 @@ const clock = {
     return this.t;
   },
 };
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
@@ -213,44 +209,38 @@ describe('parked writes', () => {
   });
 });
 
-describe('in-flight index and the sweeper', () => {
-  it('spreads in-flight turns over the shards', () => {
-    const shards = new Set(Array.from({ length: 400 }, (_, i) => inflightKey(ulid(1_000_000 + i))));
-    expect(shards.size).toBe(INFLIGHT_SHARDS);
-  });
-
-  it('marks only turns older than the cut-off interrupted, and leaves ended turns alone', async () => {
-    // Prepare: three turns of one user long ago, one of them finished, and one fresh turn.
+describe('interrupting a turn', () => {
+  it('marks only a turn still in_progress, and a late real outcome cannot overwrite it', async () => {
+    // Prepare: a live turn, an ended one, and an id no turn was written under.
     const user = randomUUID();
-    const longAgo = Date.UTC(2020, 0, 1);
-    const stale1 = newTurn(user, longAgo);
-    const stale2 = newTurn(user, longAgo + 1);
-    const ended = newTurn(user, longAgo + 2);
-    const fresh = newTurn(user, clock.t);
-    for (const turn of [stale1, stale2, ended, fresh]) await repo.startTurn(turn);
+    const live = newTurn(user, clock.t);
+    const ended = newTurn(user, clock.t + 1);
+    for (const turn of [live, ended]) await repo.startTurn(turn);
     await repo.finishTurn(ended, {
       status: 'completed',
       assistantResponse: 'done',
       updatedAt: ended.createdAt,
     });
+    const at = new Date(clock.t + 600_000).toISOString();
     // Act
-    const marked = await sweepInterruptedTurns({ repository: repo, clock, log }, 60_000);
-    // Assess
-    expect(marked).toBeGreaterThanOrEqual(2);
-    expect((await repo.getTurn(user, stale1.id))?.status).toBe('interrupted');
-    expect((await repo.getTurn(user, stale2.id))?.status).toBe('interrupted');
+    const marked = [
+      await repo.interruptTurn(user, live.id, at),
+      await repo.interruptTurn(user, ended.id, at),
+      await repo.interruptTurn(user, ulid(clock.t + 2), at),
+      await repo.interruptTurn(user, live.id, at),
+    ];
+    // Assess: once, only the live one; no turn created for the unknown id.
+    expect(marked).toEqual([true, false, false, false]);
+    expect(await repo.getTurn(user, live.id)).toMatchObject({
+      status: 'interrupted',
+      errorCode: 'interrupted',
+      updatedAt: at,
+    });
     expect((await repo.getTurn(user, ended.id))?.status).toBe('completed');
-    expect((await repo.getTurn(user, fresh.id))?.status).toBe('in_progress');
-    // A second sweep finds nothing more of these, and a late real outcome cannot overwrite "interrupted".
-    expect(await repo.listStaleTurns(clock.t - 60_000, 100)).not.toContainEqual(
-      expect.objectContaining({ id: stale1.id }),
-    );
-    expect(
-      await repo.finishTurn(stale1, {
-        status: 'completed',
-        assistantResponse: 'x',
-        updatedAt: fresh.createdAt,
-      }),
-    ).toBe(false);
+    expect((await repo.listTurns(user, { limit: 10 })).turns).toHaveLength(2);
+    const late = { status: 'completed' as const, assistantResponse: 'x', updatedAt: at };
+    expect(await repo.finishTurn(live, late)).toBe(false);
+    // A parked real outcome may still replace the sweeper's guess.
+    expect(await repo.finishTurn(live, late, { replaceInterrupted: true })).toBe(true);
   });
 });

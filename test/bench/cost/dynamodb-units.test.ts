@@ -8,64 +8,69 @@ import {
 } from '../../../bench/cost/dynamodb-units';
 import type { Projection, TableSchema } from '../../../bench/cost/table-schema';
 
-const table = (inflight: Projection): TableSchema => ({
+const table = (leases: Projection): TableSchema => ({
   name: 'ChatTable',
   partitionKey: 'pk',
   sortKey: 'sk',
   indexes: [
     { name: 'byConversation', partitionKey: 'conv', sortKey: 'sk', projection: { type: 'ALL' } },
-    { name: 'byInflight', partitionKey: 'inflight', sortKey: 'sk', projection: inflight },
+    { name: 'byLeases', partitionKey: 'leases', sortKey: 'sweep_at', projection: leases },
   ],
   tableClass: 'STANDARD',
   pointInTimeRecovery: true,
 });
 
 const text = (bytes: number) => 'x'.repeat(bytes);
-const started = {
+const started = { pk: 'u1', sk: 'TURN#1', conv: 'u1#c1', status: 'in_progress', prompt: text(1500) };
+const completed = { ...started, status: 'completed', answer: text(2500) };
+/** A quota window as its first grant writes it: in the sparse byLeases index. */
+const window = {
   pk: 'u1',
-  sk: 'TURN#1',
-  conv: 'u1#c1',
-  inflight: 'INFLIGHT#3',
-  status: 'in_progress',
-  prompt: text(1500),
+  sk: 'QUOTA#0',
+  leases: 'LEASES#3',
+  sweep_at: 11_100_000,
+  prompts: 1,
+  streams: 1,
+  s_01J0000000AAAAAAAAAAAAAAAA: 300_000,
+  notes: text(1500),
 };
-const { inflight: _inflight, ...withoutInflight } = started;
-const completed = { ...withoutInflight, status: 'completed', answer: text(2500) };
+const { leases: _leases, sweep_at: _sweepAt, ...unindexedWindow } = window;
 
 describe('writeCost', () => {
   it('charges an item entering an index the entry, and leaving a sparse index a delete', () => {
     // Act
     const start = writeCost(table({ type: 'ALL' }), undefined, started, 'applied');
     const finish = writeCost(table({ type: 'ALL' }), started, completed, 'applied');
+    const enter = writeCost(table({ type: 'ALL' }), unindexedWindow, window, 'applied');
+    const leave = writeCost(table({ type: 'ALL' }), window, unindexedWindow, 'applied');
 
-    // Assess: the start is a 2 KB put into the table and both indexes.
-    expect(start).toEqual({ base: 2, indexes: { byConversation: 2, byInflight: 2 } });
-    // The finish grows the item to 4 KB (table and byConversation) and deletes the 2 KB in-flight entry.
-    expect(finish).toEqual({ base: 4, indexes: { byConversation: 4, byInflight: 2 } });
+    // Assess: the start is a 2 KB put into the table and byConversation, not byLeases (no key).
+    expect(start).toEqual({ base: 2, indexes: { byConversation: 2 } });
+    // The finish grows the item to 4 KB (table and byConversation).
+    expect(finish).toEqual({ base: 4, indexes: { byConversation: 4 } });
+    expect(enter).toEqual({ base: 2, indexes: { byLeases: 2 } });
+    expect(leave).toEqual({ base: 2, indexes: { byLeases: 2 } });
   });
 
-  it('writes a KEYS_ONLY index only for its keys: 1 unit in, 1 out, nothing for other changes', () => {
-    // Prepare
+  it('writes a KEYS_ONLY index only when its keys are set, changed or removed: a grant in a known window costs none', () => {
+    // Prepare: a later grant and a release change the window but not its byLeases key.
     const keysOnly = table({ type: 'KEYS_ONLY' });
-    const touched = { ...started, status: 'in_progress', prompt: text(1600) };
+    const granted = { ...window, prompts: 2, streams: 2, s_01J0000000BBBBBBBBBBBBBBBB: 360_000 };
+    const { s_01J0000000AAAAAAAAAAAAAAAA: _released, ...released } = { ...granted, streams: 1 };
 
     // Act / Assess
-    expect(writeCost(keysOnly, undefined, started, 'applied').indexes.byInflight).toBe(1);
-    expect(writeCost(keysOnly, started, touched, 'applied').indexes.byInflight).toBeUndefined();
-    expect(writeCost(keysOnly, started, completed, 'applied').indexes.byInflight).toBe(1);
+    expect(writeCost(keysOnly, undefined, window, 'applied').indexes.byLeases).toBe(1);
+    expect(writeCost(keysOnly, window, granted, 'applied').indexes.byLeases).toBeUndefined();
+    expect(writeCost(keysOnly, granted, released, 'applied').indexes.byLeases).toBeUndefined();
+    expect(writeCost(keysOnly, window, unindexedWindow, 'applied').indexes.byLeases).toBe(1);
   });
 
   it('charges a delete and a put when an index key changes', () => {
     // Act
-    const moved = writeCost(
-      table({ type: 'KEYS_ONLY' }),
-      started,
-      { ...started, inflight: 'INFLIGHT#4' },
-      'applied',
-    );
+    const moved = writeCost(table({ type: 'KEYS_ONLY' }), window, { ...window, sweep_at: 1 }, 'applied');
 
     // Assess
-    expect(moved.indexes.byInflight).toBe(2);
+    expect(moved.indexes.byLeases).toBe(2);
   });
 
   it('charges a failed condition the existing item and writes no index', () => {
@@ -93,12 +98,12 @@ describe('reads', () => {
 
   it('rounds a Query once over every item it read, sized as the index stores them', () => {
     // Prepare: three 1.5 KB items, 4.5 KB together.
-    const items = [1, 2, 3].map((n) => ({ ...started, sk: `TURN#${n}` }));
+    const items = [1, 2, 3].map((n) => ({ ...window, sk: `QUOTA#${n}` }));
 
     // Act / Assess
-    expect(queryReadUnits(table({ type: 'ALL' }), 'byInflight', items, false)).toBe(1);
+    expect(queryReadUnits(table({ type: 'ALL' }), 'byLeases', items, false)).toBe(1);
     expect(queryReadUnits(table({ type: 'ALL' }), undefined, items, true)).toBe(2);
-    expect(queryReadUnits(table({ type: 'KEYS_ONLY' }), 'byInflight', items, false)).toBe(0.5);
+    expect(queryReadUnits(table({ type: 'KEYS_ONLY' }), 'byLeases', items, false)).toBe(0.5);
   });
 });
 

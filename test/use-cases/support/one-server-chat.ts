@@ -122,6 +122,7 @@ export function meteredChat(
   return new MeteredChat({
     chat,
     quota: options.quota ?? new DynamoDbQuotaCounter(db.doc, db.tableNames.ChatTable),
+    turns: new DynamoDbTurnRepository(db.doc, db.tableNames.ChatTable),
     policy: options.policy ?? ROOMY_QUOTAS,
     clock: systemClock,
     log: options.log ?? silent,
