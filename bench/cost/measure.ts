@@ -3,6 +3,8 @@
  * - turns: conversations of `earlierTurns` completed turns are seeded through POST /chat at a fast token
  *   rate (not measured), then each measured turn is one more streamed POST /chat in such a conversation,
  *   sequential like the turns of one Lambda environment, with fresh fleet views before each;
+ * - a window opening: the user's first turn, whose quota grant opens the window (its byLeases entry is
+ *   written then, and by no later turn of the window);
  * - the heartbeat: one shard's worker (the real handler) ticking for `heartbeatSeconds`;
  * - the sweeper: one scheduled invocation of its handler.
  */
@@ -34,6 +36,8 @@ export interface TurnSample extends PhaseSample {
 export interface Measurement {
   readonly scenario: Scenario;
   readonly turns: readonly TurnSample[];
+  /** The user's first turn, which opened the quota window the measured turns are granted in. */
+  readonly windowOpening: PhaseSample;
   readonly heartbeat: PhaseSample & { readonly ticks: number; readonly shards: number };
   readonly sweeper: PhaseSample;
   /** Calls and lines outside every phase: should be none (else something runs on its own). */
@@ -95,6 +99,11 @@ export async function measure(stack: MeteredStack, scenario: Scenario, progress:
   await stack.phase('setup', () => stack.refreshViews());
 
   setSpeed(stack, SEED_TOKENS_PER_SECOND, 0);
+  const openingStartedAt = performance.now();
+  await stack.phase('window-opening', () =>
+    sendTurn(stack.stack.url, token, { prompt: promptText(scenario.promptChars, 999_999) }),
+  );
+  const windowOpening = sample(stack, 'window-opening', performance.now() - openingStartedAt);
   const conversations = await stack.phase('seed', () =>
     Promise.all(
       Array.from({ length: scenario.turns }, (_, n) => seedConversation(stack, token, scenario, n)),
@@ -135,6 +144,7 @@ export async function measure(stack: MeteredStack, scenario: Scenario, progress:
   return {
     scenario,
     turns,
+    windowOpening,
     heartbeat,
     sweeper,
     unattributed: { calls: stack.sdk.callsIn('idle').length, lines: stack.logs.linesIn('idle').length },

@@ -10,12 +10,14 @@ import { sseData } from '../../functions/http/sse';
 import { FUNCTION_OBSERVABILITY } from '../../lib/constructs/function-observability';
 import { backgroundFunctions, routes } from '../../lib/resources';
 import type { Settings } from '../../settings/settings';
+import { itemBytes } from '../shared/dynamodb-size';
 import { type DynamoDbConfig, type DynamoDbTotals, dynamodbTotals, scaleTotals } from './dynamodb-totals';
 import type { MeteredLine } from './log-meter';
 import type { Measurement, TurnSample } from './measure';
 import { PRICES } from './prices';
-import type { Scenario } from './scenario';
+import { type Scenario, TARGET } from './scenario';
 import type { MeteredCall } from './sdk-meter';
+import { LEASES_TARGET, sweeperWindowReads, windowOpeningShare, withUnits } from './windows';
 
 export interface ModelConfig extends DynamoDbConfig {
   readonly postChatMemoryMb: number;
@@ -210,7 +212,7 @@ export function turnQuantities(measurement: Measurement, config: ModelConfig): T
   const n = Math.max(1, turns.length);
   const durationMs = mean(turns.map((turn) => Math.ceil(turn.invocation.durationMs)));
   const firstContentMs = mean(turns.map((turn) => turn.response.firstContentMs));
-  const dynamodb = scaleTotals(
+  const measured = scaleTotals(
     dynamodbTotals(
       turns.flatMap((turn) => turn.calls),
       {
@@ -223,6 +225,17 @@ export function turnQuantities(measurement: Measurement, config: ModelConfig): T
       turns[0]?.startedAtEpochMs ?? Date.now(),
     ),
     1 / n,
+  );
+  // Computed (windows.ts): the turn's share of its quota window's opening write.
+  const opening = dynamodbTotals(
+    measurement.windowOpening.calls,
+    { ...config, stopReads: 'measured' },
+    Date.now(),
+  );
+  const dynamodb = withUnits(
+    measured,
+    LEASES_TARGET,
+    windowOpeningShare(opening, measured, scenario.turnsPerWindow),
   );
   const logs = turns.map((turn) =>
     logTotals(
@@ -295,24 +308,44 @@ export function heartbeatDaily(
   };
 }
 
+/** A keys-only byLeases entry: a user id, the window's key and the two index attributes (computed). */
+const LEASE_ENTRY_BYTES = itemBytes({
+  pk: '5f0c8e52-8d1a-4c4e-9b7a-2f6d3e1c0a9b',
+  sk: 'QUOTA#1767225600000',
+  leases: 'LEASES#15',
+  sweep_at: 1_767_240_060_000,
+});
+
 /** The sweeper for a day: its measured invocation × its schedule. */
 export function sweeperDaily(
   measurement: Measurement,
   config: ModelConfig,
   deployment: Deployment,
 ): DailyQuantities {
-  const { sweeper } = measurement;
+  const { sweeper, scenario } = measurement;
   const { memoryMb } = deployment.sweeper;
   const invocations = (24 * 60) / deployment.sweeper.everyMinutes;
+  let dynamodb = withoutStorage(
+    scaleTotals(dynamodbTotals(sweeper.calls, { ...config, stopReads: 'measured' }, Date.now()), invocations),
+  );
+  if (config.crashEvidence !== 'inflightIndex') {
+    // Computed (windows.ts): the day's windows at the target, which the measured run does not have.
+    const turnWindows = dynamodbTotals(
+      measurement.turns.flatMap((turn) => turn.calls),
+      { ...config, stopReads: 'measured' },
+      Date.now(),
+    );
+    const reads = sweeperWindowReads({
+      windowsPerDay: TARGET.turnsPerDay / scenario.turnsPerWindow,
+      windowItemBytes: turnWindows.largestItems.QUOTA ?? 0,
+      indexEntryBytes: LEASE_ENTRY_BYTES,
+    });
+    dynamodb = withUnits(withUnits(dynamodb, LEASES_TARGET, reads.index), 'ChatTable', reads.table);
+  }
   return {
     invocations,
     gbSeconds: invocations * (Math.ceil(sweeper.durationMs) / 1000) * (memoryMb / 1024),
-    dynamodb: withoutStorage(
-      scaleTotals(
-        dynamodbTotals(sweeper.calls, { ...config, stopReads: 'measured' }, Date.now()),
-        invocations,
-      ),
-    ),
+    dynamodb,
     logBytes: invocations * (lineBytes(sweeper.lines) + platformLogBytes(memoryMb, sweeper.durationMs)),
     sqsRequests: 0,
   };

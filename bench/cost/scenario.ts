@@ -21,6 +21,11 @@ export interface Scenario {
   readonly serversPerShard: number;
   /** How long one heartbeat worker is measured. */
   readonly heartbeatSeconds: number;
+  /**
+   * A user's turns per quota window (3 h): each window's first grant writes its index entry once, and the
+   * sweeper reads each window. 20 prompts a day over four or more windows; fewer turns a window cost more.
+   */
+  readonly turnsPerWindow: number;
 }
 
 export interface Target {
@@ -52,6 +57,7 @@ export function scenarioFromEnv(): Scenario {
     fleetShards: fromEnv('COST_FLEET_SHARDS', 64),
     serversPerShard: fromEnv('COST_SERVERS_PER_SHARD', 36),
     heartbeatSeconds: fromEnv('COST_HEARTBEAT_SECONDS', 8),
+    turnsPerWindow: fromEnv('COST_TURNS_PER_WINDOW', 5),
   };
 }
 

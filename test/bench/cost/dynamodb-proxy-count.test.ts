@@ -27,6 +27,7 @@ const scenario: Scenario = {
   fleetShards: 2,
   serversPerShard: 3,
   heartbeatSeconds: 1,
+  turnsPerWindow: 5,
 };
 
 let dynalite: LocalDynamoDb;
