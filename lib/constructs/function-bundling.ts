@@ -16,13 +16,17 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __appCreateRequire } from 'node:module'; const require = __appCreateRequire(import.meta.url);";
 
 /**
- * The AWS SDK's default credential chain, replaced by the environment alone: what answers on Lambda
- * (functions/commons/env-credentials.ts). It takes PostChat from 476 to 343 KB.
+ * Modules replaced in the Lambda bundles, each by what answers on Lambda:
+ * - the AWS SDK's default credential chain by the environment alone (functions/commons/env-credentials.ts;
+ *   it took PostChat from 476 to 343 KB);
+ * - `node:http` by the same module loaded with `require` (functions/commons/node-http.ts), so importing it
+ *   does not load undici (~10 ms of PostChat's module init).
  */
-const CREDENTIALS_ALIAS = {
-  from: '@aws-sdk/credential-provider-node',
-  to: './functions/commons/env-credentials.ts',
-} as const;
+const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './functions/commons/env-credentials.ts',
+  http: './functions/commons/node-http.ts',
+  'node:http': './functions/commons/node-http.ts',
+};
 
 /** NODE_OPTIONS of every function: stack traces through the bundle's source map. */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
@@ -43,7 +47,10 @@ export const FUNCTION_BUNDLING = {
   // are the ones the tests ran against, and a runtime SDK update cannot change behaviour under
   // us. Cost: a larger bundle and a little more cold-start parse time, kept down by tree shaking.
   bundleAwsSDK: true,
-  esbuildArgs: { '--alias': `${CREDENTIALS_ALIAS.from}=${CREDENTIALS_ALIAS.to}` },
+  // esbuild's --alias:<module>=<path>, one flag per module.
+  esbuildArgs: Object.fromEntries(
+    Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+  ),
 } as const satisfies BundlingOptions;
 
 /** The options translated below; one added to FUNCTION_BUNDLING without a translation fails loudly. */
@@ -83,7 +90,7 @@ export function functionEsbuildOptions(projectRoot: string, entry: string, outfi
     sourcemap: FUNCTION_BUNDLING.sourceMap,
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     // bundleAwsSDK: nothing is external.
-    alias: { [CREDENTIALS_ALIAS.from]: CREDENTIALS_ALIAS.to },
+    alias: { ...BUNDLE_ALIASES },
     logLevel: 'warning',
   };
 }
