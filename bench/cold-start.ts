@@ -4,7 +4,8 @@
  * `node` process (this Node, with the functions' NODE_OPTIONS) takes to import the bundle, which is what
  * Lambda's Init phase spends on the handler module. The `awslambda` global is installed first, as the
  * runtime does. BENCH_RUNS runs of each (default 15, after one warm-up that fills the page cache),
- * interleaved so both see the same machine; median, p90, and PostChat / GetHistory ratios.
+ * interleaved so all see the same machine; median, p90, and each streaming function's ratios to GetHistory
+ * (PostChat, and PostChatCompletions: the same pipeline behind the OpenAI protocol).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -17,7 +18,8 @@ import { FUNCTION_NODE_OPTIONS, functionEsbuildOptions } from '../lib/constructs
 import { queues, routes, stopInboxes, tables } from '../lib/resources';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const FUNCTIONS = ['PostChat', 'GetHistory'] as const;
+/** GetHistory first: the baseline each streaming function is compared with. */
+const FUNCTIONS = ['GetHistory', 'PostChat', 'PostChatCompletions'] as const;
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const run = promisify(execFile);
 
@@ -128,11 +130,11 @@ try {
   console.log(
     `module init over ${RUNS} fresh processes each, Node ${process.version}, ${FUNCTION_NODE_OPTIONS}`,
   );
-  console.log('function     minified   source map   init p50   init p90   RSS after init');
+  console.log('function             minified   source map   init p50   init p90   RSS after init');
   for (const bundle of bundles) {
     console.log(
       [
-        bundle.id.padEnd(12),
+        bundle.id.padEnd(20),
         kb(bundle.bytes).padStart(8),
         kb(bundle.mapBytes).padStart(12),
         ms(percentile(bundle.initMs, 50)).padStart(10),
@@ -141,13 +143,13 @@ try {
       ].join(' '),
     );
   }
-  const [chat, history] = bundles;
-  if (chat && history) {
+  const [history, ...streaming] = bundles;
+  for (const chat of history ? streaming : []) {
     console.log(
-      `PostChat / GetHistory: size ${ratio(chat.bytes, history.bytes)}, init p50 ${ratio(
+      `${chat.id} / GetHistory: size ${ratio(chat.bytes, history?.bytes ?? 0)}, init p50 ${ratio(
         percentile(chat.initMs, 50),
-        percentile(history.initMs, 50),
-      )}, p90 ${ratio(percentile(chat.initMs, 90), percentile(history.initMs, 90))}`,
+        percentile(history?.initMs ?? [], 50),
+      )}, p90 ${ratio(percentile(chat.initMs, 90), percentile(history?.initMs ?? [], 90))}`,
     );
   }
 } finally {
