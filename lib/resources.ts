@@ -382,7 +382,8 @@ export const backgroundFunctions = [
   {
     id: 'SweepTurns',
     entry: 'functions/sweep-turns.ts',
-    trigger: { kind: 'schedule', everyMinutes: 5 },
+    // Every minute: the windows whose leases ended in the last two (SWEEP_SPREAD_MS spreads them evenly).
+    trigger: { kind: 'schedule', everyMinutes: 1 },
     timeoutSeconds: 60,
     memoryMb: 256,
     tables: { ChatTable: 'readWrite' },

@@ -159,10 +159,11 @@ export class DynamoDbQuotaCounter implements QuotaCounter {
             ':lease': now + limits.streamLeaseMs,
             ':leases': leaseShardOf(key.pk),
             // After the window, and after the last stream it granted could have ended.
-            ':sweep_at': sweepAt(slot.windowStart, limits.windowMs, limits.streamLeaseMs),
+            ':sweep_at': sweepAt(key.pk, slot.windowStart, limits.windowMs, limits.streamLeaseMs),
             // After the sweeper has had its chance to read the window's unreleased slots.
             ':expires': Math.ceil(
-              (sweepAt(slot.windowStart, limits.windowMs, limits.streamLeaseMs) + SWEEP_GRACE_MS) / 1000,
+              (sweepAt(key.pk, slot.windowStart, limits.windowMs, limits.streamLeaseMs) + SWEEP_GRACE_MS) /
+                1000,
             ),
             ':one': 1,
             ':prompts': limits.promptsPerWindow,

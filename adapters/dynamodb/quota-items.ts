@@ -5,7 +5,8 @@
  *                slot (N: epoch ms its lease ends; the slot id is its turn's id, so a slot names its
  *                TURN# item), one b_<epoch minute> per recent minute (N: prompts in it),
  *                leases (= LEASES#<shard of the user id>, byLeases pk) and sweep_at (N, epoch ms: the
- *                window's end plus the longest lease, byLeases sort key), both set at the window's first
+ *                window's end plus the longest lease plus the user's offset in SWEEP_SPREAD_MS, byLeases
+ *                sort key), both set at the window's first
  *                grant only, expires_at (epoch s, the table's TTL: an hour after sweep_at, so the sweeper
  *                reads the item before TTL may delete it).
  * Stored bytes:  sk = STORED#<UTC day start, epoch ms>, bytes (N), expires_at (epoch s).
@@ -30,9 +31,23 @@ export function leaseShardOf(userId: string): string {
 /** How long after `sweep_at` a window item is kept: the sweeper has this long to read it before TTL may. */
 export const SWEEP_GRACE_MS = 3_600_000;
 
-/** When every slot a window granted is over: its end plus the longest lease (byLeases sort key). */
-export const sweepAt = (windowStart: number, windowMs: number, streamLeaseMs: number) =>
-  windowStart + windowMs + streamLeaseMs;
+/**
+ * Windows are fixed (every user's 09:00–12:00 ends at 12:00), so the sweeps of one window end are spread
+ * over this long by user, a window's length: the sweeper reads about as many windows each minute, not the
+ * millions that end together at once.
+ */
+export const SWEEP_SPREAD_MS = 3 * 3_600_000;
+
+/** The user's place in the spread: a hash, independent of its lease shard. */
+const spreadOffset = (userId: string) =>
+  createHash('sha256').update(userId).digest().readUInt32BE(4) % SWEEP_SPREAD_MS;
+
+/**
+ * When the sweeper reads a window (byLeases sort key): once every slot it granted is over (its end plus
+ * the longest lease), at the user's offset in the spread.
+ */
+export const sweepAt = (userId: string, windowStart: number, windowMs: number, streamLeaseMs: number) =>
+  windowStart + windowMs + streamLeaseMs + spreadOffset(userId);
 
 export const quotaSortKey = (windowStart: number) => `${QUOTA_PREFIX}${windowStart}`;
 export const storedBytesSortKey = (dayStart: number) => `STORED#${dayStart}`;

@@ -6,6 +6,8 @@ import {
   leaseShardOf,
   quotaSortKey,
   SWEEP_GRACE_MS,
+  SWEEP_SPREAD_MS,
+  sweepAt,
 } from '../../../adapters/dynamodb/quota-items';
 import { writeCost } from '../../../bench/cost/dynamodb-units';
 import type { TableSchema } from '../../../bench/cost/table-schema';
@@ -78,10 +80,14 @@ describe('DynamoDbQuotaCounter.acquire', () => {
 
     // Assess
     const stored = await item('u-ttl', slot.windowStart);
-    const over = slot.windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    const over = sweepAt('u-ttl', slot.windowStart, LIMITS.windowMs, LIMITS.streamLeaseMs);
     expect(stored).toMatchObject({ leases: leaseShardOf('u-ttl'), sweep_at: over });
+    // Past the window's end and its longest lease, at the user's place in the spread.
+    const leasesOver = slot.windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    expect(over).toBeGreaterThanOrEqual(leasesOver);
+    expect(over).toBeLessThan(leasesOver + SWEEP_SPREAD_MS);
     expect(chatTable.timeToLiveAttribute).toBe('expires_at');
-    expect(stored?.expires_at).toBe((over + SWEEP_GRACE_MS) / 1000);
+    expect(stored?.expires_at).toBe(Math.ceil((over + SWEEP_GRACE_MS) / 1000));
     expect(stored?.s_a).toBe(T0 + LIMITS.streamLeaseMs);
   });
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbQuotaCounter } from '../../../adapters/dynamodb/quota-counter';
+import { SWEEP_SPREAD_MS, sweepAt } from '../../../adapters/dynamodb/quota-items';
 import { DynamoDbStreamLeases } from '../../../adapters/dynamodb/stream-leases';
 import { DynamoDbTurnRepository } from '../../../adapters/dynamodb/turn-repository';
 import { ulid } from '../../../domain/ids';
@@ -58,7 +59,7 @@ describe('the scheduled sweep', () => {
     await repository.finishTurn(released.turn, done);
     await counter.release(user, released.slot);
     await repository.finishTurn(unreleased.turn, done);
-    const over = windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    const over = sweepAt(user, windowStart, LIMITS.windowMs, LIMITS.streamLeaseMs);
     const at = (now: number) => ({ leases, repository, log, clock: { now: () => now } });
 
     // Act: a sweep before the window's leases are over, then one just after.
@@ -79,11 +80,35 @@ describe('the scheduled sweep', () => {
     const user = randomUUID();
     const windowStart = Date.UTC(2026, 5, 2, 9);
     const dead = await startTurn(user, windowStart + 1_000);
-    const over = windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    const over = sweepAt(user, windowStart, LIMITS.windowMs, LIMITS.streamLeaseMs);
     const clock = { now: () => over + 700_000 };
 
     expect(await sweepInterruptedTurns({ leases, repository, log, clock }, 600_000)).toBe(0);
     expect(await statusOf(dead.turn)).toBe('in_progress');
+  });
+});
+
+describe('windows that end together', () => {
+  it('are swept over SWEEP_SPREAD_MS, each once, not all by one run', async () => {
+    // Prepare: 20 users' dead turns in the same window (fixed windows all end at once).
+    const windowStart = Date.UTC(2026, 5, 3, 9);
+    const dead = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => startTurn(`spread-user-${i}`, windowStart + 1_000 + i)),
+    );
+    const leasesOver = windowStart + LIMITS.windowMs + LIMITS.streamLeaseMs;
+    const step = SWEEP_SPREAD_MS / 6;
+
+    // Act: six runs, each looking back over its own sixth of the spread.
+    const marked: number[] = [];
+    for (let run = 1; run <= 6; run++) {
+      const clock = { now: () => leasesOver + run * step };
+      marked.push(await sweepInterruptedTurns({ leases, repository, log, clock }, step));
+    }
+
+    // Assess: every dead turn marked exactly once, and spread over several runs.
+    expect(marked.reduce((sum, count) => sum + count, 0)).toBe(20);
+    expect(Math.max(...marked)).toBeLessThan(20);
+    for (const { turn } of dead) expect(await statusOf(turn)).toBe('interrupted');
   });
 });
 
