@@ -1,25 +1,16 @@
-import type { ApiKeyEntry } from '../contract/api-keys';
-import type { ApiKeyRecord } from '../domain/api-keys';
 import { createApiKey, listApiKeys, revokeApiKey } from '../use-cases/api-keys';
 import { logger } from './commons/logger';
 import { createAuthenticator } from './http/auth';
 import { json } from './http/event';
 import { httpHandler } from './http/handler';
 import { parseKeyRequest } from './http/key-requests';
+import { apiKeyEntry as entry } from './http/key-responses';
 import { settings } from './settings';
 import { createApiKeyDeps } from './wiring/api-keys';
 import { awsInfrastructure } from './wiring/infrastructure';
 import { createOriginGuard } from './wiring/origin';
 
 const deps = createApiKeyDeps(settings, awsInfrastructure());
-
-const entry = (key: ApiKeyRecord): ApiKeyEntry => ({
-  id: key.id,
-  name: key.name,
-  prefix: key.prefix,
-  created_at: key.createdAt,
-  ...(key.lastUsedAt ? { last_used_at: key.lastUsedAt } : {}),
-});
 
 /**
  * /chat/keys, for a Cognito ID token only (a key cannot mint keys): POST creates a key (201, the key

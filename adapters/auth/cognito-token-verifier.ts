@@ -2,6 +2,7 @@ import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { DomainError } from '../../domain/errors';
 import type { Caller } from '../../domain/turn';
+import { bearerToken } from './bearer';
 
 export interface TokenVerifier {
   /** The caller behind an `Authorization: Bearer <Cognito ID token>` header; throws unauthorized. */
@@ -63,8 +64,7 @@ export function createCognitoTokenVerifier(options: CognitoTokenVerifierOptions)
 
   return {
     async verify(authorization) {
-      const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-      const token = match?.[1];
+      const token = bearerToken(authorization);
       if (!token) throw new DomainError('unauthorized', 'Send "Authorization: Bearer <ID token>".');
       let payload: Awaited<ReturnType<typeof verifier.verify>>;
       try {

@@ -1,3 +1,4 @@
+import { bearerToken } from '../../adapters/auth/bearer';
 import { API_KEY_PREFIX } from '../../contract/api-keys';
 import type { ApiKeyResolver } from '../../use-cases/api-keys';
 import { addLogScopeKeys } from '../commons/log-scope';
@@ -13,7 +14,7 @@ export function keyOrTokenAuthenticator(
   keys: Pick<ApiKeyResolver, 'callerFor'>,
 ): Authenticate {
   return async (event) => {
-    const bearer = /^Bearer\s+(\S+)$/i.exec(header(event, 'authorization') ?? '')?.[1];
+    const bearer = bearerToken(header(event, 'authorization'));
     if (bearer === undefined || !bearer.startsWith(API_KEY_PREFIX)) return tokens(event);
     const { keyId, ...caller } = await keys.callerFor(bearer);
     // The key's id, never the key.
