@@ -1,10 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
-import { type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
   clipboardText,
   lastTurn,
@@ -17,6 +12,7 @@ import {
   type TestBrowser,
   waitForStatus,
 } from './support/browser';
+import { suiteStack } from './support/suite-stack';
 
 /**
  * Rich answers and per-message actions, at desktop (1280×800) and phone (390×844, touch) sizes, against
@@ -26,25 +22,10 @@ import {
  * markdown for such prompts (local/fleet/markdown-text.ts). Alice at desktop size, bob (premium) on the phone.
  */
 describe('rich answers and message actions', () => {
-  let dataDir: string;
-  let stack: SpawnedStack;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chat-answers-'));
-    stack = await spawnLocalStack({
-      dataDir,
-      env: {
-        ...UNMETERED_QUOTAS_ENV,
-        LOCAL_FLEET_TOKENS_PER_SECOND: '150',
-        LOCAL_FLEET_ANSWER_TOKENS: '30',
-        LOCAL_FLEET_TTFT_MS: '20',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const stack = suiteStack('answers', {
+    LOCAL_FLEET_TOKENS_PER_SECOND: '150',
+    LOCAL_FLEET_ANSWER_TOKENS: '30',
+    LOCAL_FLEET_TTFT_MS: '20',
   });
 
   describe.each(SIZES)('at %s size', (size) => {

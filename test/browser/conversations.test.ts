@@ -1,10 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
-import { type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
   fullyReachable,
   launchBrowser,
@@ -16,6 +12,7 @@ import {
   type TestBrowser,
   waitForStatus,
 } from './support/browser';
+import { suiteStack } from './support/suite-stack';
 
 /**
  * Conversation management at desktop and phone sizes: the sidebar from GET /chat/conversations, two
@@ -24,25 +21,10 @@ import {
  * a tap outside, choosing a conversation) and the composer above the on-screen keyboard. axe-core on each.
  */
 describe('conversations in the web client', () => {
-  let dataDir: string;
-  let stack: SpawnedStack;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chat-conversations-'));
-    stack = await spawnLocalStack({
-      dataDir,
-      env: {
-        ...UNMETERED_QUOTAS_ENV,
-        LOCAL_FLEET_TOKENS_PER_SECOND: '200',
-        LOCAL_FLEET_ANSWER_TOKENS: '20',
-        LOCAL_FLEET_TTFT_MS: '20',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const stack = suiteStack('conversations', {
+    LOCAL_FLEET_TOKENS_PER_SECOND: '200',
+    LOCAL_FLEET_ANSWER_TOKENS: '20',
+    LOCAL_FLEET_TTFT_MS: '20',
   });
 
   describe.each(SIZES)('at %s size', (size) => {

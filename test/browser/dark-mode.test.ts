@@ -1,10 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNMETERED_QUOTAS_ENV } from '../../local/unmetered-quotas';
-import { type SpawnedStack, spawnLocalStack } from '../support/local-stack';
 import {
   lastTurn,
   launchBrowser,
@@ -16,6 +11,7 @@ import {
   type TestBrowser,
   waitForStatus,
 } from './support/browser';
+import { suiteStack } from './support/suite-stack';
 
 /**
  * The web client in the dark colour scheme (the system's `prefers-color-scheme: dark`) at desktop and phone
@@ -24,25 +20,10 @@ import {
  * Answers stream slowly enough here to be seen half-way.
  */
 describe('the dark colour scheme', () => {
-  let dataDir: string;
-  let stack: SpawnedStack;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'chat-dark-'));
-    stack = await spawnLocalStack({
-      dataDir,
-      env: {
-        ...UNMETERED_QUOTAS_ENV,
-        LOCAL_FLEET_TOKENS_PER_SECOND: '40',
-        LOCAL_FLEET_ANSWER_TOKENS: '200',
-        LOCAL_FLEET_TTFT_MS: '20',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await stack?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const stack = suiteStack('dark', {
+    LOCAL_FLEET_TOKENS_PER_SECOND: '40',
+    LOCAL_FLEET_ANSWER_TOKENS: '200',
+    LOCAL_FLEET_TTFT_MS: '20',
   });
 
   describe.each(SIZES)('at %s size', (size) => {
